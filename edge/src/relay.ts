@@ -1,0 +1,308 @@
+/**
+ * @module
+ * The edge half of tunnel streams: one forwarded HTTP request or WebSocket per stream.
+ * Request bodies go out under the node's credit; response bodies come back into a
+ * pull-based stream that grants credit only as the visitor reads, so the edge holds at
+ * most one window per stream.
+ */
+import {
+  DATA_CHUNK_SIZE,
+  Flags,
+  FrameType,
+  ChunkQueue,
+  ReceiveWindow,
+  SendWindow,
+  StreamClosedError,
+  chunksOf,
+  encode,
+  pages,
+  textOf,
+  type ErrorPage,
+  type Frame,
+  type RequestHead,
+  type ResponseHead,
+} from '@homeport/shared';
+
+export interface TunnelLink {
+  send(frame: Uint8Array): void;
+}
+
+export function pageResponse(page: ErrorPage): Response {
+  return new Response(page.body, { status: page.status, headers: page.headers });
+}
+
+const NULL_BODY = new Set([101, 204, 205, 304]);
+/** WebSocket close codes that may not be sent on the wire. */
+const RESERVED_CLOSE = new Set([1004, 1005, 1006, 1015]);
+
+class NodeDropped extends Error {
+  constructor() {
+    super('home node disconnected');
+  }
+}
+
+abstract class RelayStream {
+  constructor(
+    readonly id: number,
+    protected readonly table: StreamTable,
+  ) {}
+  abstract onFrame(frame: Frame): void;
+  /** the tunnel dropped or the stream was torn down */
+  abstract fail(error: Error): void;
+}
+
+/** A forwarded HTTP request (or a WebSocket upgrade until the node answers it). */
+class HttpStream extends RelayStream {
+  readonly sendWindow = new SendWindow();
+  readonly #receiveWindow = new ReceiveWindow();
+  #head = Promise.withResolvers<ResponseHead | ErrorPage>();
+  readonly #body = new ChunkQueue(
+    (bytes) => {
+      const grant = this.#receiveWindow.consumed(bytes);
+      if (grant) this.table.send(encode.window(this.id, grant));
+    },
+    () => {
+      // The visitor went away: tell the node to stop reading from the dev server.
+      this.table.send(encode.reset(this.id, 'cancelled', 'visitor disconnected'));
+      this.table.forget(this.id);
+    },
+  );
+  /** set once this stream became a WebSocket */
+  ws: WebSocketStream | null = null;
+
+  get head() {
+    return this.#head.promise;
+  }
+
+  onFrame(frame: Frame) {
+    switch (frame.type) {
+      case FrameType.Response:
+        this.#head.resolve(frame.head);
+        if (frame.flags & Flags.End) this.#finish();
+        break;
+      case FrameType.Data:
+        this.#body.push(frame.data);
+        if (frame.flags & Flags.End) this.#finish();
+        break;
+      case FrameType.Window:
+        this.sendWindow.grant(frame.credit);
+        break;
+      case FrameType.Reset:
+        this.fail(new Error(`${frame.reset.code}: ${frame.reset.message}`));
+        break;
+      default:
+        this.ws?.onFrame(frame);
+    }
+  }
+
+  #finish() {
+    this.#body.end();
+    this.sendWindow.close(new StreamClosedError('response finished'));
+    if (!this.ws) this.table.forget(this.id);
+  }
+
+  fail(error: Error, page: ErrorPage = pages.nodeDropped()) {
+    this.#head.resolve(page);
+    this.#body.error(error);
+    this.sendWindow.close(error);
+    this.ws?.fail(error);
+    this.table.forget(this.id);
+  }
+
+  /** The response body: a pull stream that grants credit as the visitor reads. */
+  body(): ReadableStream<Uint8Array> {
+    return this.#body.readable();
+  }
+}
+
+/** The edge side of a proxied WebSocket, once the node accepted the upgrade. */
+class WebSocketStream {
+  #socket: WebSocket | null = null;
+  #pending: Frame[] = [];
+
+  constructor(
+    readonly id: number,
+    private readonly table: StreamTable,
+  ) {}
+
+  attach(socket: WebSocket) {
+    this.#socket = socket;
+    socket.accept();
+    socket.addEventListener('message', (e) => {
+      const data = typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer);
+      const size = typeof data === 'string' ? data.length * 3 : data.byteLength;
+      if (size > DATA_CHUNK_SIZE * 4 && (typeof data !== 'string' || new TextEncoder().encode(data).byteLength > DATA_CHUNK_SIZE * 4)) {
+        socket.close(1009, 'message too big for the tunnel');
+        return;
+      }
+      this.table.send(encode.wsMessage(this.id, data));
+    });
+    socket.addEventListener('close', (e) => {
+      this.table.send(encode.wsClose(this.id, RESERVED_CLOSE.has(e.code) ? 1000 : e.code, e.reason));
+      this.table.forget(this.id);
+    });
+    socket.addEventListener('error', () => {
+      this.table.send(encode.wsClose(this.id, 1011, 'visitor socket error'));
+      this.table.forget(this.id);
+    });
+    for (const frame of this.#pending.splice(0)) this.onFrame(frame);
+  }
+
+  onFrame(frame: Frame) {
+    const socket = this.#socket;
+    if (!socket) {
+      this.#pending.push(frame);
+      return;
+    }
+    if (frame.type === FrameType.WsMessage) {
+      socket.send(frame.flags & Flags.Binary ? frame.data : textOf(frame.data));
+    } else if (frame.type === FrameType.WsClose) {
+      this.table.forget(this.id);
+      socket.close(RESERVED_CLOSE.has(frame.code) ? 1000 : frame.code, frame.reason);
+    }
+  }
+
+  fail(error: Error) {
+    try {
+      this.#socket?.close(1011, error instanceof NodeDropped ? 'home node disconnected' : 'stream reset');
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export interface ForwardOptions {
+  port: number;
+  maxBodyBytes: number;
+  timeoutMs: number;
+}
+
+/** All streams of one tunnel. Stream ids are chosen by the edge. */
+export class StreamTable {
+  #streams = new Map<number, HttpStream>();
+  #nextId = 1;
+
+  constructor(private readonly link: () => TunnelLink | null) {}
+
+  get size() {
+    return this.#streams.size;
+  }
+
+  send(frame: Uint8Array) {
+    this.link()?.send(frame);
+  }
+
+  forget(id: number) {
+    this.#streams.delete(id);
+  }
+
+  /** A frame for a stream arrived from the node. */
+  onFrame(frame: Frame) {
+    const stream = this.#streams.get(frame.streamId);
+    if (stream) stream.onFrame(frame);
+    else if (frame.type !== FrameType.Reset && frame.type !== FrameType.Window && frame.type !== FrameType.WsClose)
+      // The node speaks of a stream we no longer have: tell it to drop it too.
+      this.send(encode.reset(frame.streamId, 'unknown_stream', 'no such stream at the edge'));
+  }
+
+  /** The tunnel dropped: every stream in flight ends now, with a clear error. */
+  dropAll() {
+    for (const stream of [...this.#streams.values()]) stream.fail(new NodeDropped());
+    this.#streams.clear();
+  }
+
+  #open(head: RequestHead, end: boolean): HttpStream {
+    const id = this.#nextId;
+    this.#nextId = this.#nextId >= 0x7fffffff ? 1 : this.#nextId + 1;
+    const stream = new HttpStream(id, this);
+    this.#streams.set(id, stream);
+    this.send(encode.open(id, head, end));
+    return stream;
+  }
+
+  /** Forwards an HTTP request through the tunnel and answers with the node's response. */
+  async forward(request: Request, head: RequestHead, options: ForwardOptions): Promise<Response> {
+    const declared = Number(request.headers.get('content-length') ?? 0);
+    if (declared > options.maxBodyBytes) return pageResponse(pages.tooLarge(options.maxBodyBytes));
+    const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
+    const stream = this.#open(head, !hasBody);
+    if (hasBody) pumpBody(request.body!, stream, this, options.maxBodyBytes).catch(() => {});
+
+    const outcome = await withTimeout(stream.head, options.timeoutMs);
+    if (outcome === 'timeout') {
+      this.send(encode.reset(stream.id, 'timeout', 'no response in time'));
+      stream.fail(new Error('timeout'));
+      return pageResponse(pages.timeout(options.port, Math.round(options.timeoutMs / 1000)));
+    }
+    if ('body' in outcome) return pageResponse(outcome);
+    const headers = new Headers();
+    for (const [name, value] of outcome.headers) headers.append(name, value);
+    const nullBody = NULL_BODY.has(outcome.status) || request.method === 'HEAD';
+    return new Response(nullBody ? null : stream.body(), { status: outcome.status, headers });
+  }
+
+  /** Forwards a WebSocket upgrade; once the node's dev server accepts, relays messages both ways. */
+  async forwardWebSocket(head: RequestHead, options: ForwardOptions): Promise<Response> {
+    const stream = this.#open({ ...head, websocket: true }, true);
+    const outcome = await withTimeout(stream.head, options.timeoutMs);
+    if (outcome === 'timeout') {
+      this.send(encode.reset(stream.id, 'timeout', 'no response in time'));
+      stream.fail(new Error('timeout'));
+      return pageResponse(pages.timeout(options.port, Math.round(options.timeoutMs / 1000)));
+    }
+    if ('body' in outcome) return pageResponse(outcome);
+    if (outcome.status !== 101) {
+      const headers = new Headers();
+      for (const [name, value] of outcome.headers) headers.append(name, value);
+      return new Response(stream.body(), { status: outcome.status, headers });
+    }
+    const ws = new WebSocketStream(stream.id, this);
+    stream.ws = ws;
+    const pair = new WebSocketPair();
+    ws.attach(pair[1]);
+    const headers = new Headers();
+    for (const [name, value] of outcome.headers) if (name.toLowerCase() === 'sec-websocket-protocol') headers.set(name, value);
+    return new Response(null, { status: 101, webSocket: pair[0], headers });
+  }
+}
+
+class BodyTooLarge extends Error {}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends a request body to the node in DATA frames, each waiting for credit. */
+async function pumpBody(body: ReadableStream<Uint8Array>, stream: HttpStream, table: StreamTable, limit: number) {
+  const reader = body.getReader();
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        table.send(encode.reset(stream.id, 'too_large', `request body over ${limit} bytes`));
+        const error = new BodyTooLarge();
+        stream.fail(error, pages.tooLarge(limit));
+        throw error;
+      }
+      for (const piece of chunksOf(value)) {
+        await stream.sendWindow.take(piece.byteLength);
+        table.send(encode.data(stream.id, piece));
+      }
+    }
+    table.send(encode.end(stream.id));
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    if (!(error instanceof StreamClosedError) && !(error instanceof BodyTooLarge)) {
+      table.send(encode.reset(stream.id, 'body_error', 'the request body broke off'));
+    }
+    throw error;
+  }
+}

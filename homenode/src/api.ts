@@ -1,0 +1,96 @@
+/**
+ * @module
+ * The node's API: one Hono app, two doors. The local door (Unix socket for the CLI,
+ * 127.0.0.1 with a token) and the tunnel door (requests the edge forwards after
+ * checking the owner) call the same routes.
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { createMiddleware } from 'hono/factory';
+import { isValidPort } from '@homeport/shared';
+import type { NodeState } from './node-state.ts';
+import type { TunnelClient } from './tunnel/client.ts';
+
+export type Door = 'socket' | 'tcp' | 'tunnel';
+export interface ApiEnv {
+  Bindings: { door: Door; authorization?: string };
+}
+
+export const VERSION = '0.1.0';
+
+export interface ApiDeps {
+  state: NodeState;
+  tunnel: () => TunnelClient | null;
+  /** the secret the 127.0.0.1 door requires as a bearer token */
+  localToken: string;
+}
+
+/** The Unix socket and the tunnel are trusted doors; the TCP door needs the local token. */
+function doorGuard(localToken: string) {
+  return createMiddleware<ApiEnv>(async function doorGuard(c, next) {
+    if (c.env.door === 'tcp' && c.req.header('authorization') !== `Bearer ${localToken}`)
+      throw new HTTPException(401, { message: 'this door needs the local API token (.homeport/api-token)' });
+    await next();
+  });
+}
+
+function portParam(raw: string): number {
+  const port = Number(raw);
+  if (!isValidPort(port)) throw new HTTPException(400, { message: `"${raw}" is not a port` });
+  return port;
+}
+
+export function createApi(deps: ApiDeps) {
+  const { state } = deps;
+  const app = new Hono<ApiEnv>();
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
+    return c.json({ error: 'internal error' }, 500);
+  });
+  app.use('*', doorGuard(deps.localToken));
+
+  app.get('/api/status', (c) => {
+    const tunnel = deps.tunnel();
+    return c.json({
+      node: { id: state.config.nodeId, version: VERSION, pid: process.pid },
+      tunnel: tunnel ? tunnel.status : { state: 'disabled', edgeUrl: null },
+      scan: { low: state.config.scanLow, high: state.config.scanHigh, intervalMs: state.config.scanIntervalMs, lastScanAt: state.lastScanAt, ports: state.ports.length },
+      lan: { url: `http://${state.config.lanHost}:${state.config.lanPort}/` },
+      shareBaseUrl: state.welcome?.shareBaseUrl ?? null,
+      dashboardUrl: state.welcome?.dashboardUrl ?? null,
+    });
+  });
+
+  app.get('/api/ports', (c) => c.json({ ports: state.ports.map((p) => state.view(p)) }));
+
+  app.get('/api/ports/:port', (c) => {
+    const port = portParam(c.req.param('port'));
+    const found = state.ports.find((p) => p.port === port);
+    if (!found) throw new HTTPException(404, { message: `nothing listens on port ${port}` });
+    return c.json(state.view(found));
+  });
+
+  app.get('/api/ports/:port/url', (c) => {
+    const port = portParam(c.req.param('port'));
+    if (!state.inRange(port)) throw new HTTPException(400, { message: `port ${port} is outside the share range ${state.config.scanLow}-${state.config.scanHigh}` });
+    return c.json({ port, listening: state.ports.some((p) => p.port === port), ...state.urlsOf(port) });
+  });
+
+  app.patch('/api/ports/:port/settings', async (c) => {
+    const port = portParam(c.req.param('port'));
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body !== 'object' || (body.keepPrefix !== undefined && typeof body.keepPrefix !== 'boolean'))
+      throw new HTTPException(400, { message: 'expected {"keepPrefix": true|false}' });
+    return c.json({ port, ...state.settings.set(port, { keepPrefix: body.keepPrefix }) });
+  });
+
+  app.post('/api/tunnel/reconnect', (c) => {
+    const tunnel = deps.tunnel();
+    if (!tunnel) throw new HTTPException(409, { message: 'this node has no edge configured' });
+    tunnel.drop();
+    return c.json({ ok: true });
+  });
+
+  app.all('*', (c) => c.json({ error: 'no such route' }, 404));
+  return app;
+}

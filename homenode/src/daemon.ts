@@ -1,0 +1,111 @@
+/**
+ * @module
+ * homeportd: scans ports, serves the node API (Unix socket + 127.0.0.1), the LAN door,
+ * and keeps the tunnel to the edge. Stops cleanly on SIGINT/SIGTERM.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import { createApi, VERSION } from './api.ts';
+import { loadConfig, type NodeConfig } from './config.ts';
+import { createLanServer } from './lan.ts';
+import { NodeState } from './node-state.ts';
+import { PortSettingsStore } from './port-settings.ts';
+import { PortScanner } from './scanner.ts';
+import { secretFile } from './secrets.ts';
+import { TunnelClient } from './tunnel/client.ts';
+import { NodeStreams } from './tunnel/streams.ts';
+
+export function log(message: string) {
+  process.stdout.write(`${new Date().toISOString()} homeportd ${message}\n`);
+}
+
+export interface RunningDaemon {
+  config: NodeConfig;
+  state: NodeState;
+  tunnel: TunnelClient | null;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, ...args: unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    (server.listen as (...a: unknown[]) => void)(...args, () => resolve());
+  });
+}
+
+export async function startDaemon(config: NodeConfig = loadConfig()): Promise<RunningDaemon> {
+  const state = new NodeState(config, new PortSettingsStore(config.dataDir));
+  // homeportd's own doors are not dev servers.
+  const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePids: [process.pid] });
+  state.setPorts(await scanner.scan());
+
+  let tunnel: TunnelClient | null = null;
+  const api = createApi({ state, tunnel: () => tunnel, localToken: secretFile(config.dataDir, 'api-token') });
+  const streams = new NodeStreams({
+    send: (frame) => tunnel?.send(frame),
+    resolvePort: (port) => state.resolvePort(port),
+    keepPrefix: (port) => state.settings.get(port).keepPrefix,
+    api: (request) => Promise.resolve(api.fetch(request, { door: 'tunnel' })),
+  });
+  if (config.edgeUrl && config.nodeToken) {
+    tunnel = new TunnelClient({
+      edgeUrl: config.edgeUrl,
+      nodeId: config.nodeId,
+      token: config.nodeToken,
+      agent: `homeportd/${VERSION}`,
+      ports: () => state.ports,
+      streams,
+      pingIntervalMs: config.pingIntervalMs,
+      backoffMinMs: config.backoffMinMs,
+      backoffMaxMs: config.backoffMaxMs,
+      log,
+    });
+    tunnel.on('state', () => {
+      state.welcome = tunnel!.status.welcome;
+    });
+    state.on('ports', (ports) => tunnel?.sendControl({ t: 'ports', ports }));
+    tunnel.start();
+  } else {
+    log('no edge configured (HOMEPORT_EDGE_URL and a node token): serving the LAN door only');
+  }
+
+  // The API's two local doors: the Unix socket (CLI) and 127.0.0.1 (token).
+  rmSync(config.socketPath, { force: true });
+  const socketDoor = createServer(getRequestListener((req) => api.fetch(req, { door: 'socket' })));
+  await listen(socketDoor, config.socketPath);
+  const tcpDoor = createServer(getRequestListener((req) => api.fetch(req, { door: 'tcp' })));
+  await listen(tcpDoor, config.apiPort, config.apiHost);
+
+  const lan = createLanServer(state, secretFile(config.dataDir, 'lan-key'));
+  await listen(lan, config.lanPort, config.lanHost);
+
+  const scanTimer = setInterval(() => {
+    scanner
+      .scan()
+      .then((ports) => state.setPorts(ports))
+      .catch((error) => log(`scan failed: ${error.message}`));
+  }, config.scanIntervalMs);
+
+  writeFileSync(join(config.dataDir, 'homeportd.json'), JSON.stringify({ pid: process.pid, apiPort: config.apiPort, lanPort: config.lanPort, socket: config.socketPath }));
+  log(`node "${config.nodeId}" scanning ${config.scanLow}-${config.scanHigh} every ${config.scanIntervalMs} ms; LAN door http://${config.lanHost}:${config.lanPort}/<port>/`);
+
+  return {
+    config,
+    state,
+    tunnel,
+    async stop() {
+      clearInterval(scanTimer);
+      tunnel?.stop();
+      const close = (s: Server) =>
+        new Promise<void>((r) => {
+          s.closeAllConnections();
+          s.close(() => r());
+        });
+      await Promise.all([close(socketDoor), close(tcpDoor), close(lan)]);
+      rmSync(config.socketPath, { force: true });
+      rmSync(join(config.dataDir, 'homeportd.json'), { force: true });
+    },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * @module
+ * Starts the whole local stack: the edge in workerd (`wrangler dev`, the same Worker
+ * that `wrangler deploy` ships) and a homeportd paired to it. `npm start`, the
+ * end-to-end tests and the benchmark all start Homeport through this one module.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
+
+export interface StackOptions {
+  /** the edge's port on 127.0.0.1 */
+  port?: number;
+  dataDir?: string;
+  nodeId?: string;
+  /** extra wrangler vars (e.g. UPSTREAM_TIMEOUT_MS) */
+  edgeVars?: Record<string, string>;
+  /** extra environment for homeportd (e.g. HOMEPORT_SCAN_INTERVAL_MS) */
+  nodeEnv?: Record<string, string>;
+  /** echo the children's output */
+  verbose?: boolean;
+}
+
+export interface LocalStack {
+  dashboardUrl: string;
+  shareBaseUrl: string;
+  shareHost: string;
+  dataDir: string;
+  nodeId: string;
+  edgePort: number;
+  node: ChildProcess;
+  edge: ChildProcess;
+  /** the homeportd Unix socket, for API calls */
+  socketPath: string;
+  nodeEnv: NodeJS.ProcessEnv;
+  startNode(): Promise<void>;
+  stopNode(signal?: NodeJS.Signals): Promise<void>;
+  startEdge(): Promise<void>;
+  stopEdge(signal?: NodeJS.Signals): Promise<void>;
+  waitForTunnel(state?: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function secret(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(path, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** GET over the homeportd Unix socket. */
+export function nodeApi<T = Record<string, unknown>>(socketPath: string, path: string, method = 'GET', body?: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request({ socketPath, path, method, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
+async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid!, signal); // the whole group: wrangler's workerd child too
+  } catch {
+    child.kill(signal);
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }, 5000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
+  const edgePort = options.port ?? 8787;
+  const dataDir = resolve(options.dataDir ?? join(ROOT, '.homeport'));
+  const nodeId = options.nodeId ?? 'local';
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const nodeToken = secret(join(dataDir, 'node-token'));
+  const dashboardHost = `localhost:${edgePort}`;
+  const shareHost = `share.localhost:${edgePort}`;
+  const vars: Record<string, string> = {
+    DASHBOARD_HOST: dashboardHost,
+    SHARE_HOST: shareHost,
+    PUBLIC_SCHEME: 'http',
+    DEFAULT_NODE: nodeId,
+    LOCAL_MODE: '1',
+    NODE_TOKEN: nodeToken,
+    ...options.edgeVars,
+  };
+  // Secrets go through a 0600 env file, never on a command line.
+  const envFile = join(dataDir, 'edge.env');
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+
+  const quiet = { WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' };
+  const pipe = (child: ChildProcess, name: string) => {
+    if (!options.verbose) {
+      child.stdout?.resume();
+      child.stderr?.resume();
+      return;
+    }
+    child.stdout?.on('data', (d) => process.stdout.write(`[${name}] ${d}`));
+    child.stderr?.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
+  };
+
+  const nodeEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOMEPORT_HOME: dataDir,
+    HOMEPORT_EDGE_URL: `http://127.0.0.1:${edgePort}`,
+    HOMEPORT_NODE_ID: nodeId,
+    ...options.nodeEnv,
+  };
+  const socketPath = join(dataDir, 'homeportd.sock');
+
+  const stack: LocalStack = {
+    dashboardUrl: `http://${dashboardHost}`,
+    shareBaseUrl: `http://${shareHost}`,
+    shareHost,
+    dataDir,
+    nodeId,
+    edgePort,
+    socketPath,
+    nodeEnv,
+    node: null as unknown as ChildProcess,
+    edge: null as unknown as ChildProcess,
+    async startEdge() {
+      const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
+      const edge = spawn(
+        wrangler,
+        ['dev', '--ip', '127.0.0.1', '--port', String(edgePort), '--env-file', envFile, '--persist-to', join(dataDir, 'edge-state'), '--show-interactive-dev-session=false', '--log-level', 'warn', '--inspector-port', '0'],
+        { cwd: ROOT, env: { ...process.env, ...quiet }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      pipe(edge, 'edge');
+      stack.edge = edge;
+      let output = '';
+      edge.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));
+      await waitFor(
+        `the edge on port ${edgePort}`,
+        async () => {
+          if (edge.exitCode !== null) throw new Error(`wrangler dev exited (${edge.exitCode}): ${output}`);
+          const res = await fetch(`http://127.0.0.1:${edgePort}/`, { headers: { host: dashboardHost } });
+          return res.status < 500;
+        },
+        60_000,
+      );
+    },
+    async stopEdge(signal = 'SIGTERM') {
+      if (stack.edge) await kill(stack.edge, signal);
+    },
+    async startNode() {
+      const node = spawn(process.execPath, [join(ROOT, 'homenode/bin/homeportd.js')], { cwd: ROOT, env: nodeEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      pipe(node, 'node');
+      stack.node = node;
+      await waitFor('homeportd', async () => {
+        if (node.exitCode !== null) throw new Error(`homeportd exited (${node.exitCode})`);
+        return (await nodeApi(socketPath, '/api/status')).node;
+      });
+    },
+    async stopNode(signal = 'SIGTERM') {
+      if (stack.node) await kill(stack.node, signal);
+    },
+    async waitForTunnel(state = 'online', timeoutMs = 30_000) {
+      await waitFor(`tunnel ${state}`, async () => ((await nodeApi<{ tunnel: { state: string } }>(socketPath, '/api/status')).tunnel.state === state ? true : undefined), timeoutMs);
+    },
+    async stop() {
+      await Promise.all([stack.stopNode(), stack.stopEdge()]);
+    },
+  };
+  await stack.startEdge();
+  await stack.startNode();
+  await stack.waitForTunnel();
+  return stack;
+}
