@@ -53,6 +53,9 @@ function secret(path: string): string {
   return token;
 }
 
+/** Thrown by a probe to stop waiting at once (the process it waits for has died). */
+export class GaveUp extends Error {}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -61,6 +64,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const value = await probe();
       if (value) return value;
     } catch (error) {
+      if (error instanceof GaveUp) throw error;
       last = error;
     }
     await new Promise((r) => setTimeout(r, everyMs));
@@ -176,7 +180,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       await waitFor(
         `the edge on port ${edgePort}`,
         async () => {
-          if (edge.exitCode !== null) throw new Error(`wrangler dev exited (${edge.exitCode}): ${output}`);
+          if (edge.exitCode !== null) throw new GaveUp(`wrangler dev exited (${edge.exitCode}): ${output}`);
           const res = await fetch(`http://127.0.0.1:${edgePort}/`, { headers: { host: dashboardHost } });
           return res.status < 500;
         },
@@ -190,8 +194,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       const node = spawn(process.execPath, [join(ROOT, 'homenode/bin/homeportd.js')], { cwd: ROOT, env: nodeEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       pipe(node, 'node');
       stack.node = node;
+      let output = '';
+      node.stderr?.on('data', (d) => (output = (output + d).slice(-4000)));
       await waitFor('homeportd', async () => {
-        if (node.exitCode !== null) throw new Error(`homeportd exited (${node.exitCode})`);
+        if (node.exitCode !== null) throw new GaveUp(`homeportd exited (${node.exitCode}): ${output}`);
         return (await nodeApi(socketPath, '/api/status')).node;
       });
     },

@@ -226,9 +226,9 @@ export class StreamTable {
     if (declared > options.maxBodyBytes) return pageResponse(pages.tooLarge(options.maxBodyBytes));
     const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
     const stream = this.#open(head, !hasBody);
-    if (hasBody) pumpBody(request.body!, stream, this, options.maxBodyBytes).catch(() => {});
-
-    const outcome = await withTimeout(stream.head, options.timeoutMs);
+    // The dev server's time to answer counts from the end of the request body, as Cloudflare's does.
+    const bodySent = hasBody ? pumpBody(request.body!, stream, this, options.maxBodyBytes) : Promise.resolve();
+    const outcome = await Promise.race([stream.head, bodySent.then(() => withTimeout(stream.head, options.timeoutMs), () => stream.head)]);
     if (outcome === 'timeout') {
       this.send(encode.reset(stream.id, 'timeout', 'no response in time'));
       stream.fail(new Error('timeout'));

@@ -38,6 +38,8 @@ export async function handleShare(request: Request, env: Env, config: EdgeConfig
     headers.push([name, value]);
   }
   if (headerBytes > MAX_HEADER_BYTES) return pageResponse(pages.badRequest('Request headers are too large.'));
+  // Checked here, where the visitor's Content-Length is still known; streamed bodies are counted in the relay.
+  if (Number(request.headers.get('content-length') ?? 0) > config.maxBodyBytes) return pageResponse(pages.tooLarge(config.maxBodyBytes));
   if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') headers.push(['upgrade', 'websocket'], ['connection', 'upgrade']);
 
   const head: RequestHead = {

@@ -57,8 +57,8 @@ export function createLanServer(state: NodeState, lanKey: string) {
   /** Resolves a request to a proxy context and target, or an error page. */
   function route(req: http.IncomingMessage, publicOrigin: string): { ctx: ProxyContext; target: string; path: string } | { page: ErrorPage } | { redirect: string } {
     const url = new URL(req.url ?? '/', 'http://lan');
-    const host = req.headers.host ?? '';
-    const sub = IP_HOST.test(host) ? null : SUBDOMAIN.exec(host);
+    const hostHeader = req.headers.host ?? '';
+    const sub = IP_HOST.test(hostHeader) ? null : SUBDOMAIN.exec(hostHeader);
     let port: number;
     let prefix = '';
     if (sub) port = Number(sub[1]);
