@@ -127,6 +127,8 @@ class WebSocketStream {
 
   attach(socket: WebSocket) {
     this.#socket = socket;
+    // Newer compatibility dates deliver binary messages as Blobs unless asked otherwise.
+    (socket as WebSocket & { binaryType: string }).binaryType = 'arraybuffer';
     socket.accept();
     socket.addEventListener('message', (e) => {
       const data = typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer);
@@ -138,8 +140,15 @@ class WebSocketStream {
       this.table.send(encode.wsMessage(this.id, data));
     });
     socket.addEventListener('close', (e) => {
-      this.table.send(encode.wsClose(this.id, RESERVED_CLOSE.has(e.code) ? 1000 : e.code, e.reason));
+      const code = RESERVED_CLOSE.has(e.code) ? 1000 : e.code;
+      this.table.send(encode.wsClose(this.id, code, e.reason));
       this.table.forget(this.id);
+      // Complete the closing handshake, or the visitor waits for it until its own timeout.
+      try {
+        socket.close(code, e.reason);
+      } catch {
+        // already closed
+      }
     });
     socket.addEventListener('error', () => {
       this.table.send(encode.wsClose(this.id, 1011, 'visitor socket error'));
