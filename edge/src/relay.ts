@@ -247,7 +247,8 @@ export class StreamTable {
     const headers = new Headers();
     for (const [name, value] of outcome.headers) headers.append(name, value);
     const nullBody = NULL_BODY.has(outcome.status) || request.method === 'HEAD';
-    return new Response(nullBody ? null : stream.body(), { status: outcome.status, headers });
+    if (nullBody) return new Response(null, { status: outcome.status, headers });
+    return new Response(withDeclaredLength(stream.body(), headers), { status: outcome.status, headers });
   }
 
   /** Forwards a WebSocket upgrade; once the node's dev server accepts, relays messages both ways. */
@@ -276,6 +277,18 @@ export class StreamTable {
 }
 
 class BodyTooLarge extends Error {}
+
+/**
+ * With a known length the body goes out with that Content-Length, so a body cut short
+ * (the node dropped mid-download) can never look complete to the visitor.
+ */
+function withDeclaredLength(body: ReadableStream<Uint8Array>, headers: Headers): ReadableStream<Uint8Array> {
+  const length = Number(headers.get('content-length'));
+  if (!headers.has('content-length') || !Number.isSafeInteger(length) || length < 0 || headers.has('content-encoding')) return body;
+  const fixed = new FixedLengthStream(length);
+  body.pipeTo(fixed.writable).catch(() => {});
+  return fixed.readable;
+}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
