@@ -26,6 +26,8 @@ afterAll(async () => {
 });
 
 describe('a node that drops', () => {
+  // A body with a known length: cut short, it must fail at the visitor (docs/tunnel.md says
+  // what a chunked body without a length does).
   it('should end a download in flight with an error, show the offline page, then serve again after the node returns', async () => {
     let received = 0;
     const outcome = new Promise<'ended' | 'errored'>((resolve) => {
