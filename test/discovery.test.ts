@@ -1,0 +1,132 @@
+/**
+ * End to end: a dev server started by hand is discovered with its process and repo,
+ * the edge learns it, the CLI and the dashboard (real Chromium) show it.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './helpers/browser.ts';
+import { ROOT, nodeApi, request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
+
+let stack: TestStack;
+let dev: DevServer;
+let browser: Browser;
+
+interface EdgePort {
+  port: number;
+  pid: number;
+  cwd: string;
+  repo: { name: string; root: string } | null;
+  url: string;
+  subdomainUrl: string;
+}
+
+const dashboard = (path: string) => fetch(`http://127.0.0.1:${stack.edgePort}${path}`, { headers: { host: `localhost:${stack.edgePort}` } });
+const edgePorts = async () => (await (await dashboard(`/api/nodes/${stack.nodeId}/ports`)).json()) as { online: boolean; ports: EdgePort[] };
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  browser = await launchChromium();
+  dev = await startDevServer('billing-api');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await dev?.stop();
+  await stack?.stop();
+});
+
+describe('discovery', () => {
+  it('should see a new dev server with its pid, working directory and repo, and tell the edge', async () => {
+    const seen = await waitFor('the edge to list the port', async () => (await edgePorts()).ports.find((p) => p.port === dev.port), 10_000);
+    expect(seen.pid).toBe(dev.process.pid);
+    expect(seen.cwd).toBe(dev.repo);
+    expect(seen.repo).toEqual({ name: 'billing-api', root: dev.repo });
+    expect(seen.url).toBe(`http://${stack.shareHost}/${dev.port}/`);
+    expect(seen.subdomainUrl).toBe(`http://${dev.port}-${stack.nodeId}.${stack.shareHost}/`);
+    const local = await nodeApi<{ ports: EdgePort[] }>(stack.socketPath, '/api/ports');
+    expect(local.ports.find((p) => p.port === dev.port)?.repo?.name).toBe('billing-api');
+  });
+
+  it('should drop a port from the edge once its server stops', async () => {
+    const other = await startDevServer('short-lived');
+    await waitFor('listed', async () => (await edgePorts()).ports.some((p) => p.port === other.port), 10_000);
+    await other.stop();
+    await waitFor('unlisted', async () => !(await edgePorts()).ports.some((p) => p.port === other.port), 10_000);
+  });
+});
+
+describe('the homeport CLI', () => {
+  it('should list ports with their repo and share URL', async () => {
+    await waitFor('listed', async () => (await edgePorts()).ports.some((p) => p.port === dev.port));
+    const { code, stdout } = stack.cli('list');
+    expect(code).toBe(0);
+    const line = stdout.split('\n').find((l) => l.startsWith(String(dev.port)));
+    expect(line).toContain('billing-api');
+    expect(line).toContain(`http://${stack.shareHost}/${dev.port}/`);
+    expect(JSON.parse(stack.cli('list', '--json').stdout).some((p: EdgePort) => p.port === dev.port)).toBe(true);
+  });
+
+  it('should print share URLs in every form', () => {
+    expect(stack.cli('url', String(dev.port)).stdout.trim()).toBe(`http://${stack.shareHost}/${dev.port}/`);
+    expect(stack.cli('url', String(dev.port), '--subdomain').stdout.trim()).toBe(`http://${dev.port}-${stack.nodeId}.${stack.shareHost}/`);
+    expect(stack.cli('url', String(dev.port), '--lan').stdout.trim()).toBe(`http://127.0.0.1:${stack.lanPort}/${dev.port}/`);
+  });
+
+  it('should show the tunnel state', () => {
+    const { code, stdout } = stack.cli('status');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/tunnel\s+online/);
+    expect(stdout).toContain(`share base  http://${stack.shareHost}`);
+    expect(JSON.parse(stack.cli('status', '--json').stdout).tunnel.state).toBe('online');
+  });
+
+  it('should fail clearly on bad input and when homeportd is not running', () => {
+    const bad = stack.cli('url', 'abc');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"abc" is not a port number');
+    const outside = stack.cli('url', '80');
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain('outside the share range');
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'homenode/bin/homeport.js'), 'list'], { env: { ...process.env, HOMEPORT_HOME: mkdtempSync(join(tmpdir(), 'hp-none-')) }, stdio: 'pipe' });
+      expect.unreachable('list without a daemon must fail');
+    } catch (error) {
+      const e = error as { status: number; stderr: Buffer };
+      expect(e.status).toBe(1);
+      expect(e.stderr.toString()).toContain('homeportd is not running');
+    }
+  });
+});
+
+describe('the dashboard and its origin', () => {
+  it('should show the node and the dev server in a real browser', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://localhost:${stack.edgePort}/`);
+    const row = page.locator(`tr[data-port="${dev.port}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.textContent()).toContain('billing-api');
+    expect(await page.locator('.badge').first().textContent()).toBe('online');
+    await page.close();
+  });
+
+  it('should serve hashed assets as immutable and the page as no-cache', async () => {
+    const html = await (await dashboard('/')).text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
+    expect((await dashboard(asset)).headers.get('cache-control')).toContain('immutable');
+    expect((await dashboard('/')).headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('should never answer the API or the app on the share host', async () => {
+    const api = await request(stack, '/api/nodes');
+    expect(api.status).toBe(404);
+    expect(api.headers['content-type']).toContain('text/html');
+    expect(api.text).not.toContain('"nodes"');
+    const root = await request(stack, '/');
+    expect(root.status).toBe(404);
+    expect(root.text).toContain('A share URL starts with the port');
+  });
+});
