@@ -237,7 +237,13 @@ export class StreamTable {
     const stream = this.#open(head, !hasBody);
     // The dev server's time to answer counts from the end of the request body, as Cloudflare's does.
     const bodySent = hasBody ? pumpBody(request.body!, stream, this, options.maxBodyBytes) : Promise.resolve();
-    const outcome = await Promise.race([stream.head, bodySent.then(() => withTimeout(stream.head, options.timeoutMs), () => stream.head)]);
+    const outcome: ResponseHead | ErrorPage | 'timeout' = await Promise.race([
+      stream.head,
+      bodySent.then(
+        () => withTimeout(stream.head, options.timeoutMs),
+        () => stream.head,
+      ),
+    ]);
     if (outcome === 'timeout') {
       this.send(encode.reset(stream.id, 'timeout', 'no response in time'));
       stream.fail(new Error('timeout'));
@@ -295,7 +301,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'tim
   try {
     return await Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 

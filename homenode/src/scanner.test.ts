@@ -45,7 +45,7 @@ describe('parseProcNetTcp', () => {
   it('should parse IPv6 addresses: ::, ::1, v4-mapped and others', () => {
     const sockets = parseProcNetTcp(procTcp6, 6);
     expect(sockets.map((s) => [s.port, s.inode])).toEqual([
-      [5171, 2001],
+      [5173, 2001],
       [3000, 2002],
       [9000, 2003],
       [443, 2004],
@@ -118,11 +118,11 @@ describe('PortScanner on a fake /proc', () => {
   it('should merge IPv4 and IPv6 sockets per port and tie them to their process and repo', async () => {
     const scanner = new PortScanner({ low: 3000, high: 9999, procRoot: proc });
     const ports = await scanner.scan();
-    expect(ports.map((p) => p.port)).toEqual([3000, 5171, 5555, 8080, 9000]);
+    expect(ports.map((p) => p.port)).toEqual([3000, 5173, 5555, 8080, 9000]);
     const p3000 = ports.find((p) => p.port === 3000)!;
     expect(p3000).toMatchObject({ address: '127.0.0.1', pid: 42, command: 'node server.js', cwd: repo, repo: { root: repo, name: 'my-app' } });
     expect(ports.find((p) => p.port === 8080)).toMatchObject({ address: '0.0.0.0', pid: 43, command: 'python3 -m http.server', repo: null });
-    expect(ports.find((p) => p.port === 5171)).toMatchObject({ address: '::', pid: null, command: null, cwd: null, repo: null });
+    expect(ports.find((p) => p.port === 5173)).toMatchObject({ address: '::', pid: null, command: null, cwd: null, repo: null });
     // Out of range: 443.
     expect(ports.some((p) => p.port === 443)).toBe(false);
     const again = await scanner.scan();
@@ -132,7 +132,7 @@ describe('PortScanner on a fake /proc', () => {
 
   it('should leave out ignored processes', async () => {
     const ports = await new PortScanner({ low: 3000, high: 9999, procRoot: proc, ignorePids: [42] }).scan();
-    expect(ports.map((p) => p.port)).toEqual([5171, 5555, 8080, 9000]);
+    expect(ports.map((p) => p.port)).toEqual([5173, 5555, 8080, 9000]);
   });
 });
 

@@ -105,7 +105,7 @@ export class FrameError extends Error {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 function header(type: FrameType, flags: number, streamId: number, length: number, into: Uint8Array) {
   const view = new DataView(into.buffer, into.byteOffset, HEADER_SIZE);

@@ -301,7 +301,7 @@ class UpstreamWebSocket implements NodeStream {
     }
   }
 
-  abort() {
+  abort(_reason?: string) {
     this.#closed = true;
     this.#socket.terminate();
     this.#teardown();
