@@ -102,6 +102,23 @@ describe('the homeport CLI', () => {
   });
 });
 
+describe('the node API through the tunnel', () => {
+  it('should answer the same routes as the local door, one API with two doors', async () => {
+    const viaEdge = await (await dashboard(`/api/nodes/${stack.nodeId}/api/status`)).json();
+    const local = await nodeApi<{ node: { pid: number } }>(stack.socketPath, '/api/status');
+    expect(viaEdge.node.pid).toBe(local.node.pid);
+    expect(viaEdge.tunnel.state).toBe('online');
+    const port = await waitFor('the port through the tunnel', async () => {
+      const res = await dashboard(`/api/nodes/${stack.nodeId}/api/ports/${dev.port}`);
+      return res.ok ? res.json() : undefined;
+    });
+    expect(port.repo.name).toBe('billing-api');
+    const missing = await dashboard(`/api/nodes/${stack.nodeId}/api/ports/80`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error).toBe('nothing listens on port 80');
+  });
+});
+
 describe('the dashboard and its origin', () => {
   it('should show the node and the dev server in a real browser', async () => {
     const page = await browser.newPage();
