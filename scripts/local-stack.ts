@@ -151,6 +151,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     HOMEPORT_HOME: dataDir,
     HOMEPORT_EDGE_URL: `http://127.0.0.1:${edgePort}`,
     HOMEPORT_NODE_ID: nodeId,
+    // The local edge is Homeport itself, not a dev server.
+    HOMEPORT_IGNORE_PORTS: String(edgePort),
     ...options.nodeEnv,
   };
   const socketPath = join(dataDir, 'homeportd.sock');

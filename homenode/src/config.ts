@@ -16,6 +16,8 @@ export interface NodeConfig {
   scanLow: number;
   scanHigh: number;
   scanIntervalMs: number;
+  /** ports never reported (Homeport's own edge in local mode) */
+  ignorePorts: number[];
   apiHost: string;
   apiPort: number;
   socketPath: string;
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     scanLow,
     scanHigh,
     scanIntervalMs: pick('HOMEPORT_SCAN_INTERVAL_MS', 'scanIntervalMs', 5000, num),
+    ignorePorts: pick<number[]>('HOMEPORT_IGNORE_PORTS', 'ignorePorts', [], (v) => v.split(',').map(Number).filter(Number.isInteger)),
     apiHost: '127.0.0.1',
     apiPort: pick('HOMEPORT_API_PORT', 'apiPort', 7871, num),
     socketPath: join(dataDir, 'homeportd.sock'),

@@ -38,7 +38,7 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
 export async function startDaemon(config: NodeConfig = loadConfig()): Promise<RunningDaemon> {
   const state = new NodeState(config, new PortSettingsStore(config.dataDir));
   // homeportd's own doors are not dev servers.
-  const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePids: [process.pid] });
+  const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePids: [process.pid], ignorePorts: config.ignorePorts });
   state.setPorts(await scanner.scan());
 
   let tunnel: TunnelClient | null = null;

@@ -73,6 +73,7 @@ export interface ScanOptions {
   procRoot?: string;
   /** processes whose ports are not reported (homeportd itself) */
   ignorePids?: number[];
+  ignorePorts?: number[];
 }
 
 export class PortScanner {
@@ -89,7 +90,8 @@ export class PortScanner {
     const read = (f: string) => readFile(join(this.#proc, 'net', f), 'utf8').catch(() => '');
     const [v4, v6] = await Promise.all([read('tcp'), read('tcp6')]);
     const { low, high } = this.options;
-    return [...parseProcNetTcp(v4, 4), ...parseProcNetTcp(v6, 6)].filter((s) => s.port >= low && s.port <= high);
+    const ignored = new Set(this.options.ignorePorts ?? []);
+    return [...parseProcNetTcp(v4, 4), ...parseProcNetTcp(v6, 6)].filter((s) => s.port >= low && s.port <= high && !ignored.has(s.port));
   }
 
   async #mapOwners(inodes: Set<number>) {

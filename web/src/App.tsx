@@ -34,7 +34,7 @@ export function App() {
                   <tr>
                     <th>Port</th>
                     <th>Repo</th>
-                    <th>Process</th>
+                    <th class="process">Process</th>
                     <th>Share link</th>
                   </tr>
                 </thead>
@@ -44,8 +44,8 @@ export function App() {
                       <tr data-port={p.port}>
                         <td>{p.port}</td>
                         <td>{p.repo?.name ?? <span class="muted">no repo</span>}</td>
-                        <td class="muted">{p.command ?? '—'}</td>
-                        <td>
+                        <td class="muted process" title={p.command ?? ''}>{p.command ?? '—'}</td>
+                        <td class="link">
                           <a href={p.url} target="_blank" rel="noopener">{p.url}</a>
                         </td>
                       </tr>
