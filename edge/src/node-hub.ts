@@ -39,7 +39,9 @@ export class NodeHub extends DurableObject<Env> {
   #lastFrameAt = Date.now();
 
   #tunnel(): WebSocket | null {
-    return this.ctx.getWebSockets('tunnel')[0] ?? null;
+    // The newest open socket: one the hub closed itself (replaced, silent, wrong protocol)
+    // stays listed until the node answers the close, which a half-open node never does.
+    return this.ctx.getWebSockets('tunnel').findLast((ws) => ws.readyState === WebSocket.OPEN) ?? null;
   }
 
   async fetch(request: Request): Promise<Response> {
@@ -179,7 +181,7 @@ export class NodeHub extends DurableObject<Env> {
 
   async #onTunnelGone(ws: WebSocket) {
     // Only the current tunnel's streams die with it; a replaced socket's were dropped already.
-    if (this.ctx.getWebSockets('tunnel').every((t) => t === ws)) this.#streams.dropAll();
+    if (this.#tunnel() === null || this.#tunnel() === ws) this.#streams.dropAll();
     const record = await this.#record();
     record.lastSeen = Date.now();
     await this.ctx.storage.put('node', record);

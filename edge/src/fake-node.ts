@@ -1,0 +1,167 @@
+/**
+ * @module
+ * Test helper for the edge tests (never imported by the Worker): a fake home node that
+ * opens the real tunnel through the Worker, says hello like homeportd, and lets a test
+ * read the frames the edge sends and answer them frame by frame.
+ */
+import { SELF } from 'cloudflare:test';
+import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo } from '@homeport/shared';
+
+export const NODE_TOKEN = 'test-node-token';
+export const LOCAL = { 'cf-connecting-ip': '127.0.0.1' };
+
+/** What the node received: a decoded frame, or a text message (which the edge should never send). */
+type Received = { frame: Frame } | { text: string } | { undecodable: Uint8Array };
+
+export interface Closed {
+  code: number;
+  reason: string;
+}
+
+export class FakeNode {
+  #inbox: Received[] = [];
+  #waiters: (() => void)[] = [];
+  #closed = Promise.withResolvers<Closed>();
+  isClosed = false;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.addEventListener('message', (e) => {
+      if (typeof e.data === 'string') this.#inbox.push({ text: e.data });
+      else {
+        const bytes = new Uint8Array(e.data as ArrayBuffer);
+        try {
+          this.#inbox.push({ frame: decodeFrame(bytes) });
+        } catch {
+          this.#inbox.push({ undecodable: bytes });
+        }
+      }
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    ws.addEventListener('close', (e) => {
+      this.isClosed = true;
+      this.#closed.resolve({ code: e.code, reason: e.reason });
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  /** Opens the tunnel, sends hello and waits for the edge's welcome. */
+  static async connect(ports: PortInfo[] = []): Promise<FakeNode> {
+    const res = await SELF.fetch('https://dash.test/api/tunnel', {
+      headers: { upgrade: 'websocket', authorization: `Bearer ${NODE_TOKEN}`, 'x-homeport-node': 'home' },
+    });
+    if (res.status !== 101 || !res.webSocket) throw new Error(`tunnel upgrade answered ${res.status}`);
+    const ws = res.webSocket;
+    // Under current compatibility dates binary messages arrive as Blobs unless asked otherwise.
+    ws.binaryType = 'arraybuffer';
+    ws.accept();
+    const node = new FakeNode(ws);
+    node.send(encode.control({ t: 'hello', nodeId: 'home', agent: 'test', protocol: PROTOCOL_VERSION, ports }));
+    const welcome = await node.next((f) => f.type === FrameType.Control && f.message.t === 'welcome');
+    if (welcome.type !== FrameType.Control) throw new Error('no welcome');
+    node.welcome = welcome.message;
+    return node;
+  }
+
+  welcome: Record<string, unknown> = {};
+
+  send(frame: Uint8Array | string) {
+    this.ws.send(frame);
+  }
+
+  /** The next thing received, whatever it is (frame, text or undecodable bytes). */
+  async receive(timeoutMs = 3000): Promise<Received> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const item = this.#inbox.shift();
+      if (item) return item;
+      if (this.isClosed) throw new Error('tunnel closed while waiting for a frame');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no frame within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** The next frame; with a predicate, frames that do not match are skipped (and kept in `skipped`). */
+  async next(match?: (f: Frame) => boolean, timeoutMs = 3000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const item = await this.receive(Math.max(1, deadline - Date.now()));
+      if (!('frame' in item)) throw new Error(`expected a frame, got ${JSON.stringify(item)}`);
+      if (!match || match(item.frame)) return item.frame;
+      this.skipped.push(item.frame);
+    }
+  }
+
+  skipped: Frame[] = [];
+
+  /** The next frame, which must be of `type`. */
+  async expect<T extends FrameType>(type: T, timeoutMs = 3000): Promise<Frame & { type: T }> {
+    const frame = await this.next(undefined, timeoutMs);
+    if (frame.type !== type) throw new Error(`expected frame type ${FrameType[type]}, got ${FrameType[frame.type]} ${JSON.stringify(frame)}`);
+    return frame as Frame & { type: T };
+  }
+
+  /**
+   * A barrier: sends a ping and returns every frame that arrived before the pong. The
+   * tunnel is ordered, so an empty list proves the edge sent nothing in between.
+   */
+  async drain(): Promise<Frame[]> {
+    const token = new Uint8Array([7, 7, 7, Math.floor(Math.random() * 256)]);
+    this.send(encode.ping(token));
+    const before: Frame[] = [];
+    for (;;) {
+      const frame = await this.next();
+      if (frame.type === FrameType.Pong && frame.data.every((b, i) => b === token[i])) return before;
+      before.push(frame);
+    }
+  }
+
+  /** Whether nothing more was received (no queued frames). */
+  get idle() {
+    return this.#inbox.length === 0;
+  }
+
+  get closed(): Promise<Closed> {
+    return this.#closed.promise;
+  }
+
+  close(code = 1000, reason = 'test done') {
+    if (this.isClosed) return;
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Waits until the hub no longer sees a tunnel, so the next test starts from an offline node. */
+export async function waitOffline(timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await SELF.fetch('https://dash.test/api/nodes', { headers: LOCAL });
+    const body = (await res.json()) as { nodes: { online: boolean }[] };
+    if (!body.nodes[0].online) return;
+    if (Date.now() > deadline) throw new Error('the node still shows as online');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const bytesOf = (s: string) => new TextEncoder().encode(s);
+export const textOfBytes = (b: Uint8Array) => new TextDecoder().decode(b);
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+import { SELF, env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { configOf, type Env } from './env.ts';
+import { LOCAL } from './fake-node.ts';
+import { isShareHost } from './share-proxy.ts';
+
+const get = (url: string, headers: Record<string, string> = LOCAL) => SELF.fetch(url, { headers, redirect: 'manual' });
+
+describe('isShareHost', () => {
+  it('should match the share host and its subdomains only', () => {
+    const config = configOf(env as unknown as Env);
+    expect(isShareHost('share.test', config)).toBe(true);
+    expect(isShareHost('SHARE.test:443', config)).toBe(true);
+    expect(isShareHost('3000-home.share.test', config)).toBe(true);
+    expect(isShareHost('dash.test', config)).toBe(false);
+    expect(isShareHost('evilshare.test', config)).toBe(false);
+    expect(isShareHost('share.test.evil', config)).toBe(false);
+  });
+});
+
+describe('the share host', () => {
+  it('should redirect a bare port path to the path with a slash, keeping the query', async () => {
+    const res = await get('https://share.test/3000');
+    expect(res.status).toBe(308);
+    expect(res.headers.get('location')).toBe('/3000/');
+    const withQuery = await get('https://share.test/3000?a=1&b=2');
+    expect(withQuery.status).toBe(308);
+    expect(withQuery.headers.get('location')).toBe('/3000/?a=1&b=2');
+  });
+
+  it('should never answer the dashboard API: /api/* is a 404 share page, not JSON', async () => {
+    for (const path of ['/api/nodes', '/api/nodes/home/ports', '/api/tunnel', '/api/nodes/home/api/status']) {
+      const res = await get(`https://share.test${path}`);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      const body = await res.text();
+      expect(body).toContain('A share URL starts with the port');
+      expect(body).not.toContain('"nodes"');
+    }
+  });
+
+  it('should not open a tunnel on the share host', async () => {
+    const res = await SELF.fetch('https://share.test/api/tunnel', {
+      headers: { upgrade: 'websocket', authorization: 'Bearer test-node-token', 'x-homeport-node': 'home' },
+    });
+    expect(res.status).toBe(404);
+    expect(res.webSocket).toBeNull();
+  });
+
+  it('should send the subdomain form to the node, not to the API', async () => {
+    const res = await get('https://3000-home.share.test/api/nodes');
+    // No node is connected in this file: the share answers, offline.
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('Home node offline');
+  });
+
+  it('should refuse invalid ports with 400 and unknown labels with 404', async () => {
+    expect((await get('https://share.test/0/')).status).toBe(400);
+    expect((await get('https://share.test/70000/')).status).toBe(400);
+    expect((await get('https://70000-home.share.test/')).status).toBe(400);
+    expect((await get('https://share.test/')).status).toBe(404);
+    expect((await get('https://Bad_Label.share.test/3000/')).status).toBe(404);
+  });
+
+  it('should serve the web app nowhere on the share host', async () => {
+    const res = await get('https://share.test/index.html');
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('<script');
+  });
+
+  it('should refuse oversized request headers', async () => {
+    const res = await get('https://share.test/3000/', { ...LOCAL, 'x-big': 'a'.repeat(33 * 1024) });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('too large');
+  });
+});

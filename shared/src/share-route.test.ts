@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { hostnameOf, isValidNodeId, isValidPort, routePath, routeShareRequest } from './share-route.ts';
+
+const SHARE = 'share.example.com';
+const route = (hostname: string, path: string) => routeShareRequest(hostname, path, SHARE, 'home');
+
+describe('routeShareRequest', () => {
+  it('should route the path form on the bare share host to the default node', () => {
+    expect(route(SHARE, '/3000/app/page?x=1')).toEqual({
+      ok: true,
+      route: { node: 'home', port: 3000, mode: 'path', prefix: '/3000', needsSlash: false },
+    });
+    expect(route(SHARE, '/8080/')).toEqual({ ok: true, route: { node: 'home', port: 8080, mode: 'path', prefix: '/8080', needsSlash: false } });
+  });
+
+  it('should route the path form on a named node host', () => {
+    expect(route(`laptop.${SHARE}`, '/5173/src/main.ts')).toEqual({
+      ok: true,
+      route: { node: 'laptop', port: 5173, mode: 'path', prefix: '/5173', needsSlash: false },
+    });
+    expect(route(`my-box-2.${SHARE}`, '/1/')).toMatchObject({ ok: true, route: { node: 'my-box-2', port: 1 } });
+  });
+
+  it('should route the subdomain form with an empty prefix', () => {
+    expect(route(`3000-home.${SHARE}`, '/x')).toEqual({
+      ok: true,
+      route: { node: 'home', port: 3000, mode: 'subdomain', prefix: '', needsSlash: false },
+    });
+    expect(route(`65535-laptop.${SHARE}`, '/')).toMatchObject({ ok: true, route: { node: 'laptop', port: 65535, mode: 'subdomain' } });
+    // In subdomain form the path is the app's own, even when it looks like a port.
+    expect(route(`3000-home.${SHARE}`, '/4000/')).toMatchObject({ ok: true, route: { port: 3000, prefix: '' } });
+  });
+
+  it('should ask for a slash when the path is exactly the prefix', () => {
+    expect(route(SHARE, '/3000')).toEqual({ ok: true, route: { node: 'home', port: 3000, mode: 'path', prefix: '/3000', needsSlash: true } });
+    expect(route(`laptop.${SHARE}`, '/3000')).toMatchObject({ ok: true, route: { needsSlash: true } });
+    expect(route(`3000-home.${SHARE}`, '')).toMatchObject({ ok: true, route: { needsSlash: false } });
+  });
+
+  it('should refuse invalid ports with 400', () => {
+    expect(route(SHARE, '/0/')).toMatchObject({ ok: false, status: 400 });
+    expect(route(SHARE, '/70000/')).toMatchObject({ ok: false, status: 400 });
+    expect(route(SHARE, '/65536')).toMatchObject({ ok: false, status: 400 });
+    expect(route(`0-home.${SHARE}`, '/')).toMatchObject({ ok: false, status: 400 });
+    expect(route(`70000-home.${SHARE}`, '/')).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it('should answer 404 for paths that do not start with a port', () => {
+    for (const path of ['/', '', '/abc/', '/3000abc', '/123456/', '//3000/', '/-1/']) expect(route(SHARE, path)).toMatchObject({ ok: false, status: 404 });
+  });
+
+  it('should answer 404 for labels that are neither a node nor port-node', () => {
+    for (const label of ['Home', '1home', 'a.b', '3000_home', '3000-', '-home', 'x'.repeat(64), '3000-9home', 'ho me'])
+      expect(route(`${label}.${SHARE}`, '/3000/')).toMatchObject({ ok: false, status: 404 });
+  });
+
+  it('should return null for hosts that are not share hosts', () => {
+    expect(route('dash.example.com', '/3000/')).toBeNull();
+    expect(route('example.com', '/3000/')).toBeNull();
+    expect(route(`evil${SHARE}`, '/3000/')).toBeNull();
+    expect(route(`${SHARE}.evil.com`, '/3000/')).toBeNull();
+    expect(route('', '/3000/')).toBeNull();
+  });
+});
+
+describe('routePath', () => {
+  it('should keep the port digits as the visitor wrote them in the prefix', () => {
+    expect(routePath('home', '/03000/x')).toEqual({ ok: true, route: { node: 'home', port: 3000, mode: 'path', prefix: '/03000', needsSlash: false } });
+  });
+});
+
+describe('isValidPort and isValidNodeId', () => {
+  it('should accept 1-65535 only', () => {
+    expect([1, 80, 65535].every(isValidPort)).toBe(true);
+    expect([0, -1, 65536, 70000, 3000.5, NaN].some(isValidPort)).toBe(false);
+  });
+
+  it('should accept lower-case ids starting with a letter', () => {
+    expect(['home', 'a', 'my-node-1', 'a'.repeat(63)].every(isValidNodeId)).toBe(true);
+    expect(['', 'Home', '1a', '-a', 'a_b', 'a'.repeat(64), 'a.b'].some(isValidNodeId)).toBe(false);
+  });
+});
+
+describe('hostnameOf', () => {
+  it('should lower-case and drop the port', () => {
+    expect(hostnameOf('Share.Example.COM')).toBe('share.example.com');
+    expect(hostnameOf('share.example.com:8787')).toBe('share.example.com');
+    expect(hostnameOf('localhost:80')).toBe('localhost');
+    expect(hostnameOf('127.0.0.1:3000')).toBe('127.0.0.1');
+  });
+
+  it('should keep IPv6 literals whole, with or without a port', () => {
+    expect(hostnameOf('[::1]:8787')).toBe('[::1]');
+    expect(hostnameOf('[::1]')).toBe('[::1]');
+    expect(hostnameOf('[2001:DB8::1]:443')).toBe('[2001:db8::1]');
+  });
+});
