@@ -116,6 +116,9 @@ export class TunnelClient extends EventEmitter {
       headers: { authorization: `Bearer ${this.options.token}`, 'x-homeport-node': this.options.nodeId },
       perMessageDeflate: false,
       handshakeTimeout: 15_000,
+      // An all-zero mask lets ws skip masking and its copy of every frame. Masking protects
+      // browsers' intermediaries from forged requests; this client is a daemon on TLS.
+      generateMask: (mask: Buffer) => mask.fill(0),
       maxPayload: 2 * 1024 * 1024,
     });
     socket.binaryType = 'nodebuffer';
