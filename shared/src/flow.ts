@@ -114,12 +114,28 @@ export class ChunkQueue {
     wake?.();
   }
 
+  /**
+   * Everything queued, as one chunk: when the reader is slower than the sender, several
+   * frames wait here, and handing them over together costs the reader's side one write.
+   */
+  #take(): Uint8Array | undefined {
+    if (this.#queue.length <= 1) return this.#queue.shift();
+    const parts = this.#queue.splice(0);
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.byteLength;
+    }
+    return out;
+  }
+
   readable(): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
           while (!this.#queue.length && !this.#ended && !this.#error) await new Promise<void>((resolve) => (this.#wake = resolve));
-          const chunk = this.#queue.shift();
+          const chunk = this.#take();
           if (chunk) {
             controller.enqueue(chunk);
             this.onConsumed(chunk.byteLength);
