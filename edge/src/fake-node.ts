@@ -3,9 +3,17 @@
  * Test helper for the edge tests (never imported by the Worker): a fake home node that
  * opens the real tunnel through the Worker, says hello like homeportd, and lets a test
  * read the frames the edge sends and answer them frame by frame.
+ *
+ * Ordering: in production workerd hands tunnel messages to the hub in order, but under
+ * @cloudflare/vitest-pool-workers each webSocketMessage event first takes an async hop
+ * (the pool's Durable Object wrapper imports the module through its runner object), so
+ * two frames sent back to back may reach the hub in either order. Tests therefore send a
+ * frame that depends on an earlier one only after seeing that earlier one's effect:
+ * `answer` sends the head, waits for the visitor's response, then sends each body chunk
+ * once the visitor has read the previous one.
  */
 import { SELF } from 'cloudflare:test';
-import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo } from '@homeport/shared';
+import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo, type ResponseHead } from '@homeport/shared';
 
 export const NODE_TOKEN = 'test-node-token';
 export const LOCAL = { 'cf-connecting-ip': '127.0.0.1' };
@@ -69,7 +77,7 @@ export class FakeNode {
   }
 
   /** The next thing received, whatever it is (frame, text or undecodable bytes). */
-  async receive(timeoutMs = 3000): Promise<Received> {
+  async receive(timeoutMs = 5000): Promise<Received> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const item = this.#inbox.shift();
@@ -88,7 +96,7 @@ export class FakeNode {
   }
 
   /** The next frame; with a predicate, frames that do not match are skipped (and kept in `skipped`). */
-  async next(match?: (f: Frame) => boolean, timeoutMs = 3000): Promise<Frame> {
+  async next(match?: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const item = await this.receive(Math.max(1, deadline - Date.now()));
@@ -101,7 +109,7 @@ export class FakeNode {
   skipped: Frame[] = [];
 
   /** The next frame, which must be of `type`. */
-  async expect<T extends FrameType>(type: T, timeoutMs = 3000): Promise<Frame & { type: T }> {
+  async expect<T extends FrameType>(type: T, timeoutMs = 5000): Promise<Frame & { type: T }> {
     const frame = await this.next(undefined, timeoutMs);
     if (frame.type !== type) throw new Error(`expected frame type ${FrameType[type]}, got ${FrameType[frame.type]} ${JSON.stringify(frame)}`);
     return frame as Frame & { type: T };
@@ -142,7 +150,7 @@ export class FakeNode {
 }
 
 /** Waits until the hub no longer sees a tunnel, so the next test starts from an offline node. */
-export async function waitOffline(timeoutMs = 3000) {
+export async function waitOffline(timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await SELF.fetch('https://dash.test/api/nodes', { headers: LOCAL });
@@ -164,4 +172,42 @@ export function concat(parts: Uint8Array[]): Uint8Array {
     at += p.byteLength;
   }
   return out;
+}
+
+/**
+ * Answers a forwarded request the way homeportd would (head, then body chunks, the last
+ * one flagged End), in the dependable order described above. Returns the visitor's
+ * response and the body it read.
+ */
+export async function answer(
+  node: FakeNode,
+  streamId: number,
+  visitor: Promise<Response>,
+  head: ResponseHead,
+  chunks: (string | Uint8Array)[] = [],
+): Promise<{ res: Response; body: Uint8Array }> {
+  node.send(encode.response(streamId, head, chunks.length === 0));
+  const res = await visitor;
+  if (!res.body) return { res, body: new Uint8Array(0) };
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let have = 0;
+  let want = 0;
+  for (const [i, chunk] of chunks.entries()) {
+    const bytes = typeof chunk === 'string' ? bytesOf(chunk) : chunk;
+    want += bytes.byteLength;
+    node.send(encode.data(streamId, bytes, i === chunks.length - 1));
+    while (have < want) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      have += value.byteLength;
+    }
+  }
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+  }
+  return { res, body: concat(parts) };
 }

@@ -1,7 +1,10 @@
 import { SELF } from 'cloudflare:test';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Flags, FrameType, INITIAL_WINDOW, PROTOCOL_VERSION, encode } from '@homeport/shared';
-import { FakeNode, LOCAL, bytesOf, concat, textOfBytes, waitOffline } from './fake-node.ts';
+import { FakeNode, LOCAL, answer, bytesOf, concat, textOfBytes, waitOffline } from './fake-node.ts';
+
+// The machine may be busy (end-to-end suites run alongside): room beyond the edge's 1.5 s answer timeout.
+vi.setConfig({ testTimeout: 15_000, hookTimeout: 15_000 });
 
 let node: FakeNode | null = null;
 
@@ -131,28 +134,34 @@ describe('NodeHub tunnel', () => {
       { port: 5173, address: '::', pid: null, command: null, cwd: null, repo: null, firstSeen: 2 },
     ];
     n.send(encode.control({ t: 'ports', ports }));
-    expect(await n.drain()).toEqual([]);
-    const res = await SELF.fetch('https://dash.test/api/nodes/home/ports', { headers: LOCAL });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { node: string; online: boolean; ports: Record<string, unknown>[] };
-    expect(body.node).toBe('home');
-    expect(body.online).toBe(true);
-    expect(body.ports).toEqual([
-      { ...ports[0], url: 'https://share.test/3000/', subdomainUrl: 'https://3000-home.share.test/' },
-      { ...ports[1], url: 'https://share.test/5173/', subdomainUrl: 'https://5173-home.share.test/' },
-    ]);
-    // A later list replaces the earlier one; an invalid one is ignored.
+    await vi.waitFor(
+      async () => {
+        const res = await SELF.fetch('https://dash.test/api/nodes/home/ports', { headers: LOCAL });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { node: string; online: boolean; ports: Record<string, unknown>[] };
+        expect(body.node).toBe('home');
+        expect(body.online).toBe(true);
+        expect(body.ports).toEqual([
+          { ...ports[0], url: 'https://share.test/3000/', subdomainUrl: 'https://3000-home.share.test/' },
+          { ...ports[1], url: 'https://share.test/5173/', subdomainUrl: 'https://5173-home.share.test/' },
+        ]);
+      },
+      { timeout: 5000, interval: 20 },
+    );
+    // A later list replaces the earlier one.
     n.send(encode.control({ t: 'ports', ports: [ports[1]] }));
+    await vi.waitFor(async () => expect((await portsOnApi()).map((p) => p.port)).toEqual([5173]), { timeout: 5000, interval: 20 });
+    // An invalid one is ignored.
     n.send(encode.control({ t: 'ports', ports: [{ port: 'x' }] }));
     await n.drain();
-    const later = (await (await SELF.fetch('https://dash.test/api/nodes/home/ports', { headers: LOCAL })).json()) as { ports: { port: number }[] };
-    expect(later.ports.map((p) => p.port)).toEqual([5173]);
+    await n.drain();
+    expect((await portsOnApi()).map((p) => p.port)).toEqual([5173]);
   });
 
   it('should keep the last ports while the node is offline', async () => {
     const n = await connect();
     n.send(encode.control({ t: 'ports', ports: [{ port: 8080, address: '0.0.0.0', pid: 1, command: null, cwd: null, repo: null, firstSeen: 0 }] }));
-    await n.drain();
+    await vi.waitFor(async () => expect((await portsOnApi()).map((p) => p.port)).toEqual([8080]), { timeout: 5000, interval: 20 });
     n.close();
     node = null;
     await waitOffline();
@@ -167,16 +176,19 @@ describe('NodeHub tunnel', () => {
   });
 });
 
+async function portsOnApi(): Promise<{ port: number }[]> {
+  const res = await SELF.fetch('https://dash.test/api/nodes/home/ports', { headers: LOCAL });
+  return ((await res.json()) as { ports: { port: number }[] }).ports;
+}
+
 /** A full GET through the tunnel still works. */
 async function expectWorkingTunnel(n: FakeNode) {
   const resP = share('/3000/still-ok');
   const open = await n.expect(FrameType.Open);
   expect(open.head.url).toBe('/3000/still-ok');
-  n.send(encode.response(open.streamId, { status: 200, headers: [['content-type', 'text/plain']] }, false));
-  n.send(encode.data(open.streamId, bytesOf('ok'), true));
-  const res = await resP;
+  const { res, body } = await answer(n, open.streamId, resP, { status: 200, headers: [['content-type', 'text/plain']] }, ['ok']);
   expect(res.status).toBe(200);
-  expect(await res.text()).toBe('ok');
+  expect(textOfBytes(body)).toBe('ok');
 }
 
 describe('NodeHub forwarding HTTP', () => {
@@ -202,43 +214,36 @@ describe('NodeHub forwarding HTTP', () => {
     const names = open.head.headers.map(([name]) => name);
     expect(names.filter((name) => name.startsWith('x-homeport-') || name.startsWith('cf-') || name === 'host')).toEqual([]);
 
-    n.send(
-      encode.response(
-        open.streamId,
-        {
-          status: 201,
-          headers: [
-            ['content-type', 'text/plain; charset=utf-8'],
-            ['set-cookie', 'a=1; Path=/3000/'],
-            ['set-cookie', 'b=2; Path=/3000/; HttpOnly'],
-            ['x-app', 'demo'],
-          ],
-        },
-        false,
-      ),
-    );
-    n.send(encode.data(open.streamId, bytesOf('hello '), false));
-    n.send(encode.data(open.streamId, bytesOf('world'), true));
-    const res = await resP;
+    const head = {
+      status: 201,
+      headers: [
+        ['content-type', 'text/plain; charset=utf-8'],
+        ['set-cookie', 'a=1; Path=/3000/'],
+        ['set-cookie', 'b=2; Path=/3000/; HttpOnly'],
+        ['x-app', 'demo'],
+      ] as [string, string][],
+    };
+    const { res, body } = await answer(n, open.streamId, resP, head, ['hello ', 'world']);
     expect(res.status).toBe(201);
     expect(res.headers.getAll('set-cookie')).toEqual(['a=1; Path=/3000/', 'b=2; Path=/3000/; HttpOnly']);
     expect(res.headers.get('x-app')).toBe('demo');
-    expect(await res.text()).toBe('hello world');
+    expect(textOfBytes(body)).toBe('hello world');
   });
 
   it('should give each request its own stream', async () => {
     const n = await connect();
     const aP = share('/3000/a');
     const bP = share('/3001/b');
+    // Heads go out as each stream opens (the edge's answer timer covers only the head).
     const first = await n.expect(FrameType.Open);
+    n.send(encode.response(first.streamId, { status: 200, headers: [] }, false));
     const second = await n.expect(FrameType.Open);
+    n.send(encode.response(second.streamId, { status: 200, headers: [] }, false));
     expect(first.streamId).not.toBe(second.streamId);
-    // Answer in reverse order; each response goes to its own request.
-    for (const open of [second, first]) {
-      n.send(encode.response(open.streamId, { status: 200, headers: [] }, false));
-      n.send(encode.data(open.streamId, bytesOf(`${open.head.target.kind === 'port' ? open.head.target.port : 0}${open.head.url}`), true));
-    }
     const [a, b] = await Promise.all([aP, bP]);
+    // Bodies in reverse order; each goes to its own request.
+    for (const open of [second, first])
+      n.send(encode.data(open.streamId, bytesOf(`${open.head.target.kind === 'port' ? open.head.target.port : 0}${open.head.url}`), true));
     expect(await a.text()).toBe('3000/3000/a');
     expect(await b.text()).toBe('3001/3001/b');
   });
@@ -265,10 +270,8 @@ describe('NodeHub forwarding HTTP', () => {
     expect(received.byteLength).toBe(body.byteLength);
     // (a byte loop: deep equality on 300 K elements is slow)
     expect(received.findIndex((b, i) => b !== body[i])).toBe(-1);
-    n.send(encode.response(open.streamId, { status: 200, headers: [] }, false));
-    n.send(encode.data(open.streamId, bytesOf(`got ${received.byteLength}`), true));
-    const res = await resP;
-    expect(await res.text()).toBe(`got ${body.byteLength}`);
+    const answered = await answer(n, open.streamId, resP, { status: 200, headers: [] }, [`got ${received.byteLength}`]);
+    expect(textOfBytes(answered.body)).toBe(`got ${body.byteLength}`);
   });
 
   it('should stream a response body as the Data frames arrive', async () => {
@@ -276,9 +279,9 @@ describe('NodeHub forwarding HTTP', () => {
     const resP = share('/3000/stream');
     const open = await n.expect(FrameType.Open);
     n.send(encode.response(open.streamId, { status: 200, headers: [['content-type', 'text/event-stream']] }, false));
-    n.send(encode.data(open.streamId, bytesOf('data: one\n\n')));
     const res = await resP;
     expect(res.status).toBe(200);
+    n.send(encode.data(open.streamId, bytesOf('data: one\n\n')));
     const reader = res.body!.getReader();
     // The first chunk is readable before the node has sent the rest.
     const first = await reader.read();
@@ -287,6 +290,7 @@ describe('NodeHub forwarding HTTP', () => {
     const second = await reader.read();
     expect(textOfBytes(second.value!)).toBe('data: two\n\n');
     n.send(encode.data(open.streamId, bytesOf('data: three\n\n')));
+    expect(textOfBytes((await reader.read()).value!)).toBe('data: three\n\n');
     n.send(encode.end(open.streamId));
     let rest = '';
     for (;;) {
@@ -294,7 +298,7 @@ describe('NodeHub forwarding HTTP', () => {
       if (done) break;
       rest += textOfBytes(value);
     }
-    expect(rest).toBe('data: three\n\n');
+    expect(rest).toBe('');
   });
 
   it('should grant the node credit as the visitor reads a large body', async () => {
@@ -302,11 +306,7 @@ describe('NodeHub forwarding HTTP', () => {
     const resP = share('/3000/big');
     const open = await n.expect(FrameType.Open);
     const chunk = new Uint8Array(200 * 1024).fill(42);
-    n.send(encode.response(open.streamId, { status: 200, headers: [] }, false));
-    n.send(encode.data(open.streamId, chunk));
-    n.send(encode.data(open.streamId, chunk, true));
-    const res = await resP;
-    const body = new Uint8Array(await res.arrayBuffer());
+    const { body } = await answer(n, open.streamId, resP, { status: 200, headers: [] }, [chunk, chunk]);
     expect(body.byteLength).toBe(2 * chunk.byteLength);
     expect(body.every((b) => b === 42)).toBe(true);
     const window = await n.next((f) => f.type === FrameType.Window);
@@ -332,7 +332,7 @@ describe('NodeHub forwarding HTTP', () => {
     expect(res.status).toBe(504);
     expect(await res.text()).toContain('did not answer');
     expect(elapsed).toBeGreaterThanOrEqual(1400);
-    expect(elapsed).toBeLessThan(5000);
+    expect(elapsed).toBeLessThan(10_000);
     const reset = await n.expect(FrameType.Reset);
     expect(reset).toMatchObject({ streamId: open.streamId, reset: { code: 'timeout' } });
   });
@@ -353,9 +353,9 @@ describe('NodeHub forwarding HTTP', () => {
     const resP = share('/3000/download');
     const open = await n.expect(FrameType.Open);
     n.send(encode.response(open.streamId, { status: 200, headers: [] }, false));
-    n.send(encode.data(open.streamId, bytesOf('partial')));
     const res = await resP;
     expect(res.status).toBe(200);
+    n.send(encode.data(open.streamId, bytesOf('partial')));
     const reader = res.body!.getReader();
     expect(textOfBytes((await reader.read()).value!)).toBe('partial');
     n.close(1001, 'node going away');
@@ -460,11 +460,9 @@ describe('NodeHub forwarding WebSockets', () => {
     const n = await connect();
     const resP = share('/3000/ws', { headers: { upgrade: 'websocket' } });
     const open = await n.expect(FrameType.Open);
-    n.send(encode.response(open.streamId, { status: 404, headers: [['content-type', 'text/plain']] }, false));
-    n.send(encode.data(open.streamId, bytesOf('no socket here'), true));
-    const res = await resP;
+    const { res, body } = await answer(n, open.streamId, resP, { status: 404, headers: [['content-type', 'text/plain']] }, ['no socket here']);
     expect(res.status).toBe(404);
     expect(res.webSocket).toBeNull();
-    expect(await res.text()).toBe('no socket here');
+    expect(textOfBytes(body)).toBe('no socket here');
   });
 });
