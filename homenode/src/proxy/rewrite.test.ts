@@ -166,3 +166,14 @@ describe('downstreamHeaders', () => {
     expect(downstreamHeaders(['X-A', '1', 'X-B'], path)).toEqual([['X-A', '1']]);
   });
 });
+
+describe('headers a Connection header names', () => {
+  it('should drop them both ways as hop-by-hop', () => {
+    const ctx = { port: 3000, prefix: '', keepPrefix: false };
+    const up = upstreamHeaders([['Connection', 'keep-alive, X-Secret-Hop'], ['x-secret-hop', '1'], ['x-kept', '2']], ctx);
+    expect(up.some(([n]) => n.toLowerCase() === 'x-secret-hop')).toBe(false);
+    expect(up).toContainEqual(['x-kept', '2']);
+    const down = downstreamHeaders(['Connection', 'close, X-Internal', 'X-Internal', 'a', 'X-Public', 'b'], ctx);
+    expect(down).toEqual([['X-Public', 'b']]);
+  });
+});

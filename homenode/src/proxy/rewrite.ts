@@ -30,6 +30,14 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+/** Header names a Connection header declares hop-by-hop (RFC 9110 §7.6.1). */
+function connectionTokens(headers: HeaderList): Set<string> {
+  const tokens = new Set<string>();
+  for (const [name, value] of headers)
+    if (name.toLowerCase() === 'connection') for (const t of value.split(',')) if (t.trim()) tokens.add(t.trim().toLowerCase());
+  return tokens;
+}
+
 /** The path (with query) to ask the dev server for. */
 export function upstreamPath(url: string, ctx: ProxyContext): string {
   if (!ctx.prefix || ctx.keepPrefix || !url.startsWith(ctx.prefix)) return url;
@@ -40,9 +48,10 @@ export function upstreamPath(url: string, ctx: ProxyContext): string {
 /** Request headers for the dev server. Host is the one dev servers accept without setup. */
 export function upstreamHeaders(headers: HeaderList, ctx: ProxyContext): HeaderList {
   const out: HeaderList = [];
+  const named = connectionTokens(headers);
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower.startsWith('x-forwarded-') || lower === 'forwarded') continue;
+    if (HOP_BY_HOP.has(lower) || named.has(lower) || lower.startsWith('x-forwarded-') || lower === 'forwarded') continue;
     out.push([name, value]);
   }
   out.push(['host', `localhost:${ctx.port}`]);
@@ -103,11 +112,12 @@ export function rewriteSetCookie(cookie: string, ctx: ProxyContext): string {
 /** Response headers for the visitor, multi-value headers kept as separate entries. */
 export function downstreamHeaders(rawHeaders: string[], ctx: ProxyContext, keepUpgrade = false): HeaderList {
   const out: HeaderList = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
+  const pairs: HeaderList = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) pairs.push([rawHeaders[i], rawHeaders[i + 1]]);
+  const named = connectionTokens(pairs);
+  for (let [name, value] of pairs) {
     const lower = name.toLowerCase();
-    let value = rawHeaders[i + 1];
-    if (HOP_BY_HOP.has(lower) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
+    if ((HOP_BY_HOP.has(lower) || named.has(lower)) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
     if (lower === 'location') value = rewriteLocation(value, ctx);
     else if (lower === 'set-cookie') value = rewriteSetCookie(value, ctx);
     out.push([name, value]);
