@@ -1,9 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+// drizzle-kit's migrations.js imports .sql files, which wrangler bundles as Text modules
+// ([[rules]]); the pool cannot load such modules from outside edge/, so tests inline them.
+const sqlText: Plugin = {
+  name: 'homeport-sql-text',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (!source.endsWith('.sql') || !importer) return null;
+    return '\0sql-text:' + resolve(dirname(importer), source) + '.js';
+  },
+  load(id) {
+    if (!id.startsWith('\0sql-text:')) return null;
+    return `export default ${JSON.stringify(readFileSync(id.slice('\0sql-text:'.length, -'.js'.length), 'utf8'))};`;
+  },
+};
 
 // Edge tests run inside workerd with the real wrangler.toml bindings.
 export default defineConfig({
   plugins: [
+    sqlText,
     cloudflareTest({
       wrangler: { configPath: '../wrangler.toml' },
       miniflare: {

@@ -1,13 +1,10 @@
 /**
  * @module
- * Who may use the API and open shares. Until accounts and share policies land, the
- * only owner is the one on the edge's own machine in local mode: requests from
- * loopback. Everything else is refused, so nothing is public by default.
+ * Client facts the guards share: the client address, the loopback owner of a
+ * local-mode edge (kept until the web app has a sign-in screen), and constant-time
+ * secret comparison. Accounts, sessions and the API's guards live in identity/.
  */
-import { createMiddleware } from 'hono/factory';
-import { HTTPException } from 'hono/http-exception';
-import type { EdgeConfig, Env } from './env.ts';
-import { configOf } from './env.ts';
+import type { EdgeConfig } from './env.ts';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
@@ -17,15 +14,6 @@ export function clientIpOf(request: Request): string {
 
 export function isLocalOwner(request: Request, config: EdgeConfig): boolean {
   return config.localMode && LOOPBACK.test(clientIpOf(request));
-}
-
-/** Middleware: the request must come from the owner. */
-export function ownerOnly() {
-  return createMiddleware<{ Bindings: Env }>(async function ownerOnly(c, next) {
-    if (!isLocalOwner(c.req.raw, configOf(c.env)))
-      throw new HTTPException(401, { message: 'Sign-in required: in local mode only this machine may use the API.' });
-    await next();
-  });
 }
 
 /** Constant-time comparison of two secrets (digests first, so lengths do not leak). */

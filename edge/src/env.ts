@@ -4,10 +4,13 @@
  * request into a typed config.
  */
 import { hostnameOf } from '@homeport/shared';
+import type { Directory } from './identity/directory.ts';
 import type { NodeHub } from './node-hub.ts';
 
 export interface Env {
   NODE_HUB: DurableObjectNamespace<NodeHub>;
+  /** accounts, sessions and API tokens: one instance, named "directory" */
+  DIRECTORY: DurableObjectNamespace<Directory>;
   ASSETS: Fetcher;
   /** host (with port) of the dashboard and API, e.g. homeport.example.com */
   DASHBOARD_HOST: string;

@@ -80,7 +80,8 @@ describe('the node API through the tunnel', () => {
     const resP = SELF.fetch('https://dash.test/api/nodes/home/api/ports/3000?x=1', {
       method: 'PUT',
       body: '{"share":"private"}',
-      headers: { ...LOCAL, 'content-type': 'application/json', accept: 'application/json', cookie: 'session=secret', authorization: 'Bearer nope' },
+      // A state-changing call carries the dashboard's Origin (CSRF); cookies and Origin stay at the edge.
+      headers: { ...LOCAL, origin: 'https://dash.test', 'content-type': 'application/json', accept: 'application/json', cookie: 'session=secret' },
     });
     const open = await node.expect(FrameType.Open);
     expect(open.head).toMatchObject({ method: 'PUT', url: '/api/ports/3000?x=1', target: { kind: 'api' } });

@@ -7,14 +7,17 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isValidNodeId, type RequestHead } from '@homeport/shared';
-import { ownerOnly, secretsEqual } from './access.ts';
+import { secretsEqual } from './access.ts';
 import { configOf, shareUrlsOf, type Env } from './env.ts';
+import { ownerOnly, sameOrigin, type ApiEnv } from './identity/middleware.ts';
+import { accountRoutes, authRoutes } from './identity/routes.ts';
 import { HUB_NODE, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
 import { handleShare, isShareHost } from './share-proxy.ts';
 
 export { NodeHub } from './node-hub.ts';
+export { Directory } from './identity/directory.ts';
 
-const api = new Hono<{ Bindings: Env }>();
+const api = new Hono<ApiEnv>();
 
 api.onError((error, c) => {
   if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
@@ -44,7 +47,10 @@ api.get('/api/tunnel', async (c) => {
   return hubOf(c.env, node).fetch(hubRequest(c.req.url, 'tunnel', node, { headers: c.req.raw.headers }));
 });
 
+api.use('/api/*', sameOrigin());
+api.route('/api', authRoutes);
 api.use('/api/*', ownerOnly());
+api.route('/api', accountRoutes);
 
 api.get('/api/nodes', async (c) => {
   const config = configOf(c.env);

@@ -1,0 +1,174 @@
+/**
+ * @module
+ * The Directory: one Durable Object (named "directory") holding accounts, browser
+ * sessions and API tokens in its SQLite through drizzle. It never sees a password or a
+ * secret in clear: the Worker hashes them (PBKDF2 is CPU-heavy, and a single global
+ * object must not spend its time on it) and the Directory stores and looks up digests.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { and, asc, eq, lt } from 'drizzle-orm';
+import { drizzle, type DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
+import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
+import migrations from '../../../migrations/edge/directory/migrations.js';
+import type { Env } from '../env.ts';
+import { randomId } from './secrets.ts';
+import * as schema from './schema.ts';
+import { apiTokens, sessions, users, type Role, type Scope, type UserStatus } from './schema.ts';
+
+export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  status: UserStatus;
+  createdAt: number;
+  approvedAt: number | null;
+}
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export type AdminAction = 'approve' | 'reject' | 'deactivate' | 'activate';
+
+/** Which statuses each admin action may start from. */
+const TRANSITIONS: Record<AdminAction, { from: UserStatus[]; to: UserStatus }> = {
+  approve: { from: ['pending'], to: 'active' },
+  reject: { from: ['pending'], to: 'rejected' },
+  deactivate: { from: ['active'], to: 'inactive' },
+  activate: { from: ['inactive', 'rejected'], to: 'active' },
+};
+
+function publicUser(row: typeof users.$inferSelect): PublicUser {
+  const { passwordHash: _, ...rest } = row;
+  return rest;
+}
+
+function tokenInfo(row: typeof apiTokens.$inferSelect): TokenInfo {
+  return { id: row.id, name: row.name, scopes: row.scopes.split(',') as Scope[], createdAt: row.createdAt, lastUsedAt: row.lastUsedAt };
+}
+
+export class Directory extends DurableObject<Env> {
+  #db: DrizzleSqliteDODatabase<typeof schema>;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#db = drizzle(ctx.storage, { schema });
+    void ctx.blockConcurrencyWhile(async () => {
+      await migrate(this.#db, migrations);
+    });
+  }
+
+  /** The first account becomes the active admin; later ones wait for approval. */
+  register(input: { email: string; name: string | null; passwordHash: string }): { user: PublicUser } | { duplicate: true } {
+    return this.ctx.storage.transactionSync(() => {
+      if (this.#db.select({ id: users.id }).from(users).where(eq(users.email, input.email)).get()) return { duplicate: true as const };
+      const first = !this.#db.select({ id: users.id }).from(users).limit(1).get();
+      const now = Date.now();
+      const row = this.#db
+        .insert(users)
+        .values({ id: crypto.randomUUID(), email: input.email, name: input.name, passwordHash: input.passwordHash, role: first ? 'admin' : 'user', status: first ? 'active' : 'pending', createdAt: now, approvedAt: first ? now : null })
+        .returning()
+        .get();
+      return { user: publicUser(row) };
+    });
+  }
+
+  credentialsOf(email: string): { user: PublicUser; passwordHash: string } | null {
+    const row = this.#db.select().from(users).where(eq(users.email, email)).get();
+    return row ? { user: publicUser(row), passwordHash: row.passwordHash } : null;
+  }
+
+  user(id: string): PublicUser | null {
+    const row = this.#db.select().from(users).where(eq(users.id, id)).get();
+    return row ? publicUser(row) : null;
+  }
+
+  users(status?: UserStatus): PublicUser[] {
+    const q = this.#db.select().from(users);
+    return (status ? q.where(eq(users.status, status)) : q).orderBy(asc(users.createdAt)).all().map(publicUser);
+  }
+
+  /** Approve, reject, deactivate or reactivate an account. Deactivating ends its sessions. */
+  setStatus(adminId: string, userId: string, action: AdminAction): { user: PublicUser } | { error: string; status: 404 | 409 } {
+    return this.ctx.storage.transactionSync(() => {
+      const row = this.#db.select().from(users).where(eq(users.id, userId)).get();
+      if (!row) return { error: 'no such user', status: 404 as const };
+      if (userId === adminId && (action === 'deactivate' || action === 'reject')) return { error: 'you cannot lock yourself out', status: 409 as const };
+      const { from, to } = TRANSITIONS[action];
+      if (!from.includes(row.status)) return { error: `cannot ${action} a user who is ${row.status}`, status: 409 as const };
+      const approvedAt = to === 'active' ? (row.approvedAt ?? Date.now()) : row.approvedAt;
+      const updated = this.#db.update(users).set({ status: to, approvedAt }).where(eq(users.id, userId)).returning().get();
+      if (to !== 'active') this.#db.delete(sessions).where(eq(sessions.userId, userId)).run();
+      return { user: publicUser(updated) };
+    });
+  }
+
+  createSession(userId: string, idHash: string): { expiresAt: number } {
+    const now = Date.now();
+    const expiresAt = now + SESSION_TTL_MS;
+    this.#db.delete(sessions).where(lt(sessions.expiresAt, now)).run();
+    this.#db.insert(sessions).values({ idHash, userId, createdAt: now, expiresAt }).run();
+    return { expiresAt };
+  }
+
+  /**
+   * The active user behind a session, or null (unknown, expired, or the user is no longer
+   * active). Sliding expiry: renewed to a full term once less than half is left.
+   */
+  session(idHash: string): { user: PublicUser; expiresAt: number; renewed: boolean } | null {
+    const row = this.#db.select().from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.idHash, idHash)).get();
+    if (!row) return null;
+    const now = Date.now();
+    if (row.sessions.expiresAt <= now) {
+      this.#db.delete(sessions).where(eq(sessions.idHash, idHash)).run();
+      return null;
+    }
+    if (row.users.status !== 'active') return null;
+    let { expiresAt } = row.sessions;
+    const renewed = expiresAt - now < SESSION_TTL_MS / 2;
+    if (renewed) {
+      expiresAt = now + SESSION_TTL_MS;
+      this.#db.update(sessions).set({ expiresAt }).where(eq(sessions.idHash, idHash)).run();
+    }
+    return { user: publicUser(row.users), expiresAt, renewed };
+  }
+
+  deleteSession(idHash: string): void {
+    this.#db.delete(sessions).where(eq(sessions.idHash, idHash)).run();
+  }
+
+  createToken(userId: string, name: string, scopes: Scope[], tokenHash: string): TokenInfo {
+    const row = this.#db.insert(apiTokens).values({ id: randomId(), userId, name, scopes: scopes.join(','), tokenHash, createdAt: Date.now() }).returning().get();
+    return tokenInfo(row);
+  }
+
+  /** The active user behind an API token and the token's scopes, or null. */
+  token(tokenHash: string): { user: PublicUser; scopes: Scope[] } | null {
+    const row = this.#db.select().from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId)).where(eq(apiTokens.tokenHash, tokenHash)).get();
+    if (!row || row.users.status !== 'active') return null;
+    const now = Date.now();
+    // Written at most once a minute: a busy script must not turn every read into a write.
+    if (!row.api_tokens.lastUsedAt || now - row.api_tokens.lastUsedAt > 60_000)
+      this.#db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.api_tokens.id)).run();
+    return { user: publicUser(row.users), scopes: tokenInfo(row.api_tokens).scopes };
+  }
+
+  tokens(userId: string): TokenInfo[] {
+    return this.#db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(asc(apiTokens.createdAt)).all().map(tokenInfo);
+  }
+
+  deleteToken(userId: string, id: string): boolean {
+    return this.#db.delete(apiTokens).where(and(eq(apiTokens.userId, userId), eq(apiTokens.id, id))).returning({ id: apiTokens.id }).all().length > 0;
+  }
+}
+
+export function directoryOf(env: Env) {
+  return env.DIRECTORY.get(env.DIRECTORY.idFromName('directory'));
+}

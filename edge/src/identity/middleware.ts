@@ -1,0 +1,70 @@
+/**
+ * @module
+ * The dashboard API's guards, as named middleware factories: `sameOrigin` (CSRF),
+ * `ownerOnly` (a session, a scoped token or the local owner), `adminOnly` and
+ * `sessionOnly`.
+ */
+import { createMiddleware } from 'hono/factory';
+import { HTTPException } from 'hono/http-exception';
+import type { Env } from '../env.ts';
+import { configOf } from '../env.ts';
+import { BadCredentials, bearerOf, principalOf, writeSessionCookie, type Principal } from './principal.ts';
+
+export type ApiEnv = { Bindings: Env; Variables: { principal: Principal } };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF: a state-changing request must carry `Origin: <scheme>://<dashboard host>`.
+ * Requests with a bearer token are exempt: browsers never attach one on their own.
+ */
+export function sameOrigin() {
+  return createMiddleware<ApiEnv>(async function sameOrigin(c, next) {
+    if (!SAFE_METHODS.has(c.req.method) && bearerOf(c.req.raw) === null) {
+      const config = configOf(c.env);
+      if (c.req.header('origin') !== `${config.scheme}://${config.dashboardHost}`)
+        throw new HTTPException(403, { message: 'cross-origin request refused: Origin must be the dashboard' });
+    }
+    await next();
+  });
+}
+
+/**
+ * The caller must be signed in: an active user's session, an API token whose scopes
+ * cover the method (GET/HEAD read, the rest write), or the loopback owner in local mode.
+ */
+export function ownerOnly() {
+  return createMiddleware<ApiEnv>(async function ownerOnly(c, next) {
+    const config = configOf(c.env);
+    let principal: Principal | null;
+    try {
+      principal = await principalOf(c.req.raw, c.env, config);
+    } catch (error) {
+      if (error instanceof BadCredentials) throw new HTTPException(401, { message: error.message });
+      throw error;
+    }
+    if (!principal) throw new HTTPException(401, { message: config.localMode ? 'Sign-in required: in local mode only this machine may use the API without signing in.' : 'Sign-in required.' });
+    const needed = SAFE_METHODS.has(c.req.method) ? 'read' : 'write';
+    if (!principal.scopes.includes(needed)) throw new HTTPException(403, { message: `this API token lacks the "${needed}" scope` });
+    c.set('principal', principal);
+    await next();
+    // (a WebSocket upgrade's 101 cannot be copied to add a header; the next request renews)
+    if (principal.renewed && c.res.status !== 101) writeSessionCookie(c, config, principal.renewed.sessionId, principal.renewed.expiresAt);
+  });
+}
+
+/** After ownerOnly: admins only. */
+export function adminOnly() {
+  return createMiddleware<ApiEnv>(async function adminOnly(c, next) {
+    if (c.get('principal').role !== 'admin') throw new HTTPException(403, { message: 'admins only' });
+    await next();
+  });
+}
+
+/** After ownerOnly: a browser session only (e.g. to create API tokens). */
+export function sessionOnly() {
+  return createMiddleware<ApiEnv>(async function sessionOnly(c, next) {
+    if (c.get('principal').via !== 'session') throw new HTTPException(403, { message: 'this needs a signed-in session, not an API token' });
+    await next();
+  });
+}
