@@ -8,12 +8,23 @@ import type { EdgeConfig } from './env.ts';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
-export function clientIpOf(request: Request): string {
-  return request.headers.get('cf-connecting-ip') ?? '';
+/**
+ * The client's address: Cloudflare's cf-connecting-ip. Only an edge started with the
+ * test-only var TRUST_TEST_CLIENT_IP=1 lets `x-test-client-ip` stand in for it, so
+ * end-to-end tests (whose browsers are all on loopback) can play a visitor from elsewhere.
+ */
+export function clientIpOf(request: Request, config?: Pick<EdgeConfig, 'trustTestClientIp'>): string {
+  const test = config?.trustTestClientIp ? request.headers.get('x-test-client-ip') : null;
+  return test || (request.headers.get('cf-connecting-ip') ?? '');
 }
 
 export function isLocalOwner(request: Request, config: EdgeConfig): boolean {
-  return config.localMode && LOOPBACK.test(clientIpOf(request));
+  return config.localMode && LOOPBACK.test(clientIpOf(request, config));
+}
+
+/** Whether a share request comes from the owner: the one place share policy asks (sessions extend it). */
+export function isOwnerRequest(request: Request, config: EdgeConfig): boolean {
+  return isLocalOwner(request, config);
 }
 
 /** Constant-time comparison of two secrets (digests first, so lengths do not leak). */

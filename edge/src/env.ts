@@ -25,6 +25,8 @@ export interface Env {
   NODE_TOKEN?: string;
   MAX_BODY_BYTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
+  /** TEST ONLY: "1" lets the x-test-client-ip header stand in for cf-connecting-ip (test stacks) */
+  TRUST_TEST_CLIENT_IP?: string;
 }
 
 export interface EdgeConfig {
@@ -37,6 +39,7 @@ export interface EdgeConfig {
   localMode: boolean;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
+  trustTestClientIp: boolean;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -57,6 +60,7 @@ export function configOf(env: Env): EdgeConfig {
     maxBodyBytes: positive(env.MAX_BODY_BYTES, 100 * 1000 * 1000),
     // Cloudflare cuts a request with no response after ~100 s; answer first.
     upstreamTimeoutMs: positive(env.UPSTREAM_TIMEOUT_MS, 90_000),
+    trustTestClientIp: env.TRUST_TEST_CLIENT_IP === '1',
   };
 }
 

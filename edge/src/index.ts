@@ -13,6 +13,7 @@ import { ownerOnly, sameOrigin, type ApiEnv } from './identity/middleware.ts';
 import { accountRoutes, authRoutes } from './identity/routes.ts';
 import { HUB_NODE, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
 import { handleShare, isShareHost } from './share-proxy.ts';
+import { sharesApi } from './shares/api.ts';
 
 export { NodeHub } from './node-hub.ts';
 export { Directory } from './identity/directory.ts';
@@ -67,15 +68,21 @@ api.get('/api/nodes/:node/ports', async (c) => {
     online: boolean;
     lastSeen: number | null;
     ports: { port: number }[];
+    shares: { port: number; mode: string; expiresAt: number | null }[];
   };
   const urls = shareUrlsOf(config, node);
   return c.json({
     node,
     online: state.online,
     lastSeen: state.lastSeen,
-    ports: state.ports.map((p) => ({ ...p, url: `${urls.shareBaseUrl}/${p.port}/`, subdomainUrl: urls.subdomainUrlTemplate.replace('{port}', String(p.port)) })),
+    ports: state.ports.map((p) => {
+      const share = state.shares.find((s) => s.port === p.port);
+      return { ...p, url: `${urls.shareBaseUrl}/${p.port}/`, subdomainUrl: urls.subdomainUrlTemplate.replace('{port}', String(p.port)), mode: share?.mode ?? 'private', expiresAt: share?.expiresAt ?? null };
+    }),
   });
 });
+
+api.route('/', sharesApi);
 
 // One API, two doors: the node's own API, reached through its tunnel.
 api.all('/api/nodes/:node/api/*', async (c) => {

@@ -142,8 +142,8 @@ describe('NodeHub tunnel', () => {
         expect(body.node).toBe('home');
         expect(body.online).toBe(true);
         expect(body.ports).toEqual([
-          { ...ports[0], url: 'https://share.test/3000/', subdomainUrl: 'https://3000-home.share.test/' },
-          { ...ports[1], url: 'https://share.test/5173/', subdomainUrl: 'https://5173-home.share.test/' },
+          { ...ports[0], url: 'https://share.test/3000/', subdomainUrl: 'https://3000-home.share.test/', mode: 'private', expiresAt: null },
+          { ...ports[1], url: 'https://share.test/5173/', subdomainUrl: 'https://5173-home.share.test/', mode: 'private', expiresAt: null },
         ]);
       },
       { timeout: 5000, interval: 20 },

@@ -1,10 +1,15 @@
 /**
  * @module
  * NodeHub: one Durable Object per home node. It holds the node's tunnel socket
- * (hibernatable), forwards share and API traffic through it, and keeps the last known
- * picture of the node (its ports) so the dashboard renders while the node is offline.
+ * (hibernatable), forwards share and API traffic through it, keeps the last known
+ * picture of the node (its ports) so the dashboard renders while the node is offline,
+ * and keeps the node's shares and access log in SQLite with one alarm for the earliest
+ * share expiry (and log retention).
  */
 import { DurableObject } from 'cloudflare:workers';
+import { drizzle } from 'drizzle-orm/durable-sqlite';
+import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
+import migrations from '../../migrations/edge/node-hub/migrations.js';
 import {
   FrameError,
   FrameType,
@@ -15,14 +20,33 @@ import {
   pages,
   type PortInfo,
   type RequestHead,
+  type ShareRoute,
 } from '@homeport/shared';
 import { configOf, shareUrlsOf, type Env } from './env.ts';
 import { StreamTable, pageResponse } from './relay.ts';
+import { counted } from './shares/access-log.ts';
+import { gate } from './shares/gate.ts';
+import { PRUNE_EVERY_MS, PolicyError, withoutShareCookie } from './shares/policy.ts';
+import { ShareService } from './shares/service.ts';
+import { ShareStore } from './shares/store.ts';
 
 /** Internal headers the Worker sets when it calls this object; stripped from visitor requests. */
 export const HUB_ROUTE = 'x-homeport-route';
 export const HUB_TARGET = 'x-homeport-target';
 export const HUB_NODE = 'x-homeport-node';
+/** share traffic: JSON ShareRequestInfo */
+export const HUB_SHARE = 'x-homeport-share';
+
+/** What the Worker decided about a share request before handing it to the hub. */
+export interface ShareRequestInfo {
+  owner: boolean;
+  form: ShareRoute['mode'];
+  slug: string | null;
+  secure: boolean;
+}
+
+const MAX_LOGGED_PATH = 1024;
+const MAX_LOGGED_AGENT = 256;
 
 /** A node that sent nothing for this long is taken as gone (it pings every 25 s). */
 const SILENCE_LIMIT_MS = 75_000;
@@ -37,6 +61,15 @@ interface NodeRecord {
 export class NodeHub extends DurableObject<Env> {
   #streams = new StreamTable(() => this.#tunnel());
   #lastFrameAt = Date.now();
+  readonly #shares: ShareStore;
+  #pruneScheduled = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const db = drizzle(ctx.storage);
+    this.#shares = new ShareStore(db);
+    void ctx.blockConcurrencyWhile(() => migrate(db, migrations));
+  }
 
   #tunnel(): WebSocket | null {
     // The newest open socket: one the hub closed itself (replaced, silent, wrong protocol)
@@ -51,7 +84,14 @@ export class NodeHub extends DurableObject<Env> {
       case 'state':
         return Response.json(await this.#state());
       case 'forward':
-        return this.#forward(request);
+        return this.#forward(request, JSON.parse(request.headers.get(HUB_TARGET)!) as RequestHead);
+      case 'share':
+        return this.#share(request);
+      case 'rpc': {
+        const { method, params } = (await request.json()) as { method: string; params: Record<string, unknown> };
+        const answer = await this.#rpc(method, params ?? {}, request.headers.get(HUB_NODE)!);
+        return Response.json(answer.ok ? answer.result : { error: answer.error }, { status: answer.ok ? 200 : answer.status });
+      }
       default:
         return new Response('unknown hub route', { status: 400 });
     }
@@ -64,7 +104,93 @@ export class NodeHub extends DurableObject<Env> {
   async #state() {
     const record = await this.#record();
     const online = this.#tunnel() !== null;
-    return { ...record, online, lastSeen: online ? Date.now() : record.lastSeen };
+    return { ...record, online, lastSeen: online ? Date.now() : record.lastSeen, shares: this.#shares.list().map(({ port, mode, expiresAt }) => ({ port, mode, expiresAt })) };
+  }
+
+  /** The owner's share operations, from the dashboard API or the node's own tunnel. */
+  async #rpc(method: string, params: Record<string, unknown>, node: string): Promise<{ ok: true; result: unknown } | { ok: false; error: string; status: number }> {
+    try {
+      const result = await new ShareService(this.#shares, configOf(this.env), node).call(method, params);
+      if (method === 'share.set' || method === 'share.remove') await this.#schedule();
+      return { ok: true, result };
+    } catch (error) {
+      if (error instanceof PolicyError) return { ok: false, error: error.message, status: error.status };
+      console.error('share rpc failed', error instanceof Error ? error.message : 'unknown');
+      return { ok: false, error: 'internal error', status: 500 };
+    }
+  }
+
+  /** One alarm: the earliest share expiry, or the next log pruning when there is a log. */
+  async #schedule() {
+    const expiry = this.#shares.earliestExpiry();
+    const prune = this.#shares.hasLog() ? Date.now() + PRUNE_EVERY_MS : null;
+    const next = expiry === null ? prune : prune === null ? expiry : Math.min(expiry, prune);
+    this.#pruneScheduled = prune !== null;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  async alarm() {
+    this.#shares.removeExpired();
+    this.#shares.pruneLog();
+    await this.#schedule();
+  }
+
+  /** Share traffic: the share's policy first, then the node; every request lands in the access log. */
+  async #share(request: Request): Promise<Response> {
+    const info = JSON.parse(request.headers.get(HUB_SHARE)!) as ShareRequestInfo;
+    const head = JSON.parse(request.headers.get(HUB_TARGET)!) as RequestHead;
+    if (head.target.kind !== 'port') return new Response('not a share request', { status: 400 });
+    const target = head.target;
+    const share = info.form === 'slug' ? this.#shares.bySlug(info.slug ?? '') : this.#shares.byPort(target.port);
+    if (info.form === 'slug') {
+      // An unknown, revoked or expired link: nothing to log it against, nothing to say about it.
+      if (!share) return pageResponse(pages.notFound('No share lives at this link. It may have been revoked or expired.'));
+      target.port = share.port;
+    }
+    const url = new URL(request.url);
+    const clientIp = head.clientIp ?? '';
+    const result = await gate(request, share, this.#shares, { prefix: target.prefix, owner: info.owner, clientIp, secure: info.secure });
+    const entry = {
+      at: Date.now(),
+      port: target.port,
+      shareId: share?.id ?? null,
+      mode: share?.mode ?? 'private',
+      form: info.form,
+      clientIp,
+      userAgent: (request.headers.get('user-agent') ?? '').slice(0, MAX_LOGGED_AGENT),
+      method: request.method,
+      path: (url.pathname + url.search).slice(0, MAX_LOGGED_PATH),
+      authenticated: result.authenticated,
+    };
+    let response: Response;
+    if (!result.pass) response = result.response;
+    else {
+      // The share's own credentials stay at the edge: the app never sees our cookie or token.
+      head.headers = head.headers.flatMap(([name, value]): [string, string][] => {
+        if (name === 'cookie') {
+          const rest = withoutShareCookie(value);
+          return rest === null ? [] : [[name, rest]];
+        }
+        if (name === 'authorization' && result.usedToken) return [];
+        return [[name, value]];
+      });
+      response = await this.#forward(request, head);
+    }
+    return counted(response, (bytes) => this.#log({ ...entry, status: response.status, bytes }));
+  }
+
+  #log(row: Parameters<ShareStore['log']>[0]) {
+    try {
+      this.#shares.log(row);
+    } catch (error) {
+      console.error('access log write failed', error instanceof Error ? error.message : 'unknown');
+      return;
+    }
+    if (!this.#pruneScheduled) {
+      this.#pruneScheduled = true;
+      void this.ctx.storage.getAlarm().then((at) => (at === null ? this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS) : undefined));
+    }
   }
 
   #acceptTunnel(request: Request): Response {
@@ -81,9 +207,8 @@ export class NodeHub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  async #forward(request: Request): Promise<Response> {
+  async #forward(request: Request, head: RequestHead): Promise<Response> {
     const config = configOf(this.env);
-    const head = JSON.parse(request.headers.get(HUB_TARGET)!) as RequestHead;
     const node = request.headers.get(HUB_NODE)!;
     let tunnel = this.#tunnel();
     if (tunnel && Date.now() - this.#lastFrameAt > SILENCE_LIMIT_MS) {
@@ -159,6 +284,12 @@ export class NodeHub extends DurableObject<Env> {
       record.lastSeen = Date.now();
       await this.ctx.storage.put('node', record);
       ws.send(encode.control({ t: 'welcome', nodeId, ...shareUrlsOf(configOf(this.env), nodeId) }));
+    } else if (message.t === 'rpc') {
+      // The node manages its own shares only: this hub is that node's.
+      const { nodeId } = ws.deserializeAttachment() as { nodeId: string };
+      const id = Number(message.id);
+      const answer = await this.#rpc(String(message.method), (message.params as Record<string, unknown>) ?? {}, nodeId);
+      ws.send(encode.control({ t: 'rpc-result', id, ...answer }));
     } else if (message.t === 'ports' && isPortInfoList(message.ports)) {
       record.ports = message.ports;
       record.lastSeen = Date.now();

@@ -1,12 +1,12 @@
 /**
  * @module
- * Requests on the share host: find the node and port, check who may open it, and hand
- * the request to that node's hub object. Share traffic never touches a global object.
+ * Requests on the share host: find the node and port, note whether the owner asks, and
+ * hand the request to that node's hub object, which applies the share's policy. Share traffic never touches a global object.
  */
 import { hostnameOf, pages, routeShareRequest, type RequestHead } from '@homeport/shared';
-import { clientIpOf, isLocalOwner } from './access.ts';
+import { clientIpOf, isOwnerRequest } from './access.ts';
 import type { EdgeConfig, Env } from './env.ts';
-import { HUB_NODE, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
+import { HUB_NODE, HUB_ROUTE, HUB_SHARE, HUB_TARGET, type ShareRequestInfo } from './node-hub.ts';
 import { pageResponse } from './relay.ts';
 
 /** Headers a visitor may not send through: ours, and hop-by-hop ones. */
@@ -26,14 +26,12 @@ export async function handleShare(request: Request, env: Env, config: EdgeConfig
   if (!result.ok) return pageResponse(result.status === 400 ? pages.badRequest(result.message) : pages.notFound(result.message));
   const { route } = result;
   if (route.needsSlash) return new Response(null, { status: 308, headers: { location: `${route.prefix}/${url.search}` } });
-  if (!isLocalOwner(request, config))
-    return pageResponse(pages.forbidden('This port is private: only its owner may open it. Sharing with others comes with share policies.'));
 
   const headers: [string, string][] = [];
   let headerBytes = 0;
   for (const [name, value] of request.headers) {
     headerBytes += name.length + value.length;
-    if (DROP.has(name) || name.startsWith('x-homeport-') || name.startsWith('cf-')) continue;
+    if (DROP.has(name) || name.startsWith('x-homeport-') || name.startsWith('cf-') || name === 'x-test-client-ip') continue;
     // Headers joins repeated headers with ", " except Set-Cookie; visitors do not send that one.
     headers.push([name, value]);
   }
@@ -47,13 +45,16 @@ export async function handleShare(request: Request, env: Env, config: EdgeConfig
     url: url.pathname + url.search,
     headers,
     target: { kind: 'port', port: route.port, prefix: route.prefix },
-    clientIp: clientIpOf(request),
+    clientIp: clientIpOf(request, config),
     origin: `${url.protocol}//${host}`,
   };
   const forwarded = new Request(request, { headers: new Headers(request.headers) });
-  forwarded.headers.set(HUB_ROUTE, 'forward');
+  // Who asks and how is decided here, once; the node's hub applies the share's policy.
+  const info: ShareRequestInfo = { owner: isOwnerRequest(request, config), form: route.mode, slug: route.slug ?? null, secure: url.protocol === 'https:' };
+  forwarded.headers.set(HUB_ROUTE, 'share');
   forwarded.headers.set(HUB_NODE, route.node);
   forwarded.headers.set(HUB_TARGET, JSON.stringify(head));
+  forwarded.headers.set(HUB_SHARE, JSON.stringify(info));
   const hub = env.NODE_HUB.get(env.NODE_HUB.idFromName(route.node));
   return hub.fetch(forwarded);
 }

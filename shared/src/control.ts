@@ -43,7 +43,64 @@ export interface PortsMessage {
   ports: PortInfo[];
 }
 
-export type ControlMessage = HelloMessage | WelcomeMessage | PortsMessage;
+/** node → edge: a call on the node's own hub (its shares and their log). */
+export interface RpcMessage {
+  t: 'rpc';
+  id: number;
+  method: RpcMethod;
+  params: Record<string, unknown>;
+}
+
+/** edge → node: the answer to one RpcMessage. `status` mirrors the HTTP status of the same call on the owner API. */
+export type RpcResultMessage =
+  | { t: 'rpc-result'; id: number; ok: true; result: unknown }
+  | { t: 'rpc-result'; id: number; ok: false; error: string; status: number };
+
+export const RPC_METHODS = ['share.set', 'share.remove', 'share.list', 'share.log'] as const;
+export type RpcMethod = (typeof RPC_METHODS)[number];
+
+export type ControlMessage = HelloMessage | WelcomeMessage | PortsMessage | RpcMessage | RpcResultMessage;
+
+export type ShareMode = 'private' | 'password' | 'public';
+
+/** A port's share as the owner sees it (the API, the CLI, the dashboard). */
+export interface ShareView {
+  port: number;
+  mode: ShareMode;
+  /** the link URL (`…/s/<slug>/`), null for a private port */
+  linkUrl: string | null;
+  url: string;
+  subdomainUrl: string;
+  expiresAt: number | null;
+  createdAt: number | null;
+  /** only in the answer that created it: the bearer token for scripts (password shares) */
+  accessToken?: string;
+}
+
+/** share.set's parameters; the owner API's PUT body plus the port. */
+export interface ShareSetParams {
+  port: number;
+  mode: ShareMode;
+  password?: string;
+  /** "30m", "24h", "7d"; absent or null = no expiry */
+  expiresIn?: string | null;
+}
+
+/** One row of a share's access log. */
+export interface AccessLogEntry {
+  id: number;
+  at: number;
+  port: number;
+  mode: string;
+  form: 'path' | 'subdomain' | 'slug';
+  clientIp: string;
+  userAgent: string;
+  method: string;
+  path: string;
+  status: number;
+  bytes: number | null;
+  authenticated: boolean;
+}
 
 /** The one event envelope (DESIGN.md, Events). */
 export interface EventEnvelope<P = unknown> {

@@ -5,6 +5,18 @@ const SHARE = 'share.example.com';
 const route = (hostname: string, path: string) => routeShareRequest(hostname, path, SHARE, 'home');
 
 describe('routeShareRequest', () => {
+  it('should route link slugs on the share host and named node hosts, with the slug as prefix', () => {
+    const slug = 'AbCdEfGhIjKlMnOpQrSt_-';
+    expect(route(SHARE, `/s/${slug}/app?x=1`)).toEqual({
+      ok: true,
+      route: { node: 'home', port: 0, mode: 'slug', slug, prefix: `/s/${slug}`, needsSlash: false },
+    });
+    expect(route(`laptop.${SHARE}`, `/s/${slug}`)).toMatchObject({ ok: true, route: { node: 'laptop', mode: 'slug', needsSlash: true } });
+    for (const bad of ['/s/', '/s/short/', `/s/${slug}x/`, '/s/../3000/']) expect(route(SHARE, bad), bad).toMatchObject({ ok: false, status: 404 });
+    // In subdomain form /s/… is the app's own path.
+    expect(route(`3000-home.${SHARE}`, `/s/${slug}/`)).toMatchObject({ ok: true, route: { port: 3000, mode: 'subdomain' } });
+  });
+
   it('should route the path form on the bare share host to the default node', () => {
     expect(route(SHARE, '/3000/app/page?x=1')).toEqual({
       ok: true,

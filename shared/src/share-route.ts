@@ -4,13 +4,18 @@
  *   path form:      <share host>/<port>/…        (the share host's default node)
  *                   <node>.<share host>/<port>/… (a named node)
  *   subdomain form: <port>-<node>.<share host>/… (for apps that break under a prefix)
+ *   link form:      <share host>/s/<slug>/…      (a share's unguessable link; the hub maps
+ *                   <node>.<share host>/s/<slug>/…  the slug to its port)
  * The same parser serves the edge and the home node's LAN door.
  */
 
 export interface ShareRoute {
   node: string;
+  /** 0 in link form until the node's hub resolves the slug */
   port: number;
-  mode: 'path' | 'subdomain';
+  mode: 'path' | 'subdomain' | 'slug';
+  /** the link slug, in link form */
+  slug?: string;
   /** the URL prefix the visitor sees before the app's own path ('' in subdomain form) */
   prefix: string;
   /** true when the path is exactly the prefix with no slash: redirect to `${prefix}/` */
@@ -22,6 +27,9 @@ export type ShareRouteResult = { ok: true; route: ShareRoute } | { ok: false; st
 const NODE_ID = /^[a-z][a-z0-9-]{0,62}$/;
 const SUBDOMAIN = /^(\d{1,5})-([a-z][a-z0-9-]{0,62})$/;
 const PATH_PORT = /^\/(\d{1,5})(\/.*)?$/;
+const PATH_SLUG = /^\/s\/([^/]*)(\/.*)?$/;
+/** Link slugs: 22 characters of base64url (132 random bits). */
+export const SLUG = /^[A-Za-z0-9_-]{22}$/;
 
 export function isValidNodeId(id: string): boolean {
   return NODE_ID.test(id);
@@ -59,6 +67,11 @@ export function routeShareRequest(hostname: string, pathname: string, shareHostn
     node = label;
   } else {
     return null;
+  }
+  const link = PATH_SLUG.exec(pathname);
+  if (link) {
+    if (!SLUG.test(link[1])) return { ok: false, status: 404, message: 'No share lives at this link. It may have been revoked.' };
+    return { ok: true, route: { node, port: 0, mode: 'slug', slug: link[1], prefix: `/s/${link[1]}`, needsSlash: link[2] === undefined } };
   }
   return routePath(node, pathname);
 }

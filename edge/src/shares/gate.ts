@@ -1,0 +1,93 @@
+/**
+ * @module
+ * Who may pass a share: the owner always; anyone on a public share; on a password share
+ * whoever holds the share's cookie or bearer token, everyone else gets the password page
+ * (wrong attempts rate limited per client IP and share). A private, expired or revoked
+ * share lets the owner only.
+ */
+import { pages } from '@homeport/shared';
+import { pageResponse } from '../relay.ts';
+import { sha256Hex, signCookie, verifyCookie, verifyPassword } from './crypto.ts';
+import { loginPage } from './login-page.ts';
+import { COOKIE_TTL_MS, LOGIN_LIMIT, LOGIN_PATH, cookieHeader, safeNext, shareCookiesOf } from './policy.ts';
+import type { ShareRow, ShareStore } from './store.ts';
+
+export interface GateContext {
+  prefix: string;
+  owner: boolean;
+  clientIp: string;
+  secure: boolean;
+}
+
+export type GateResult =
+  | { pass: true; authenticated: boolean; usedToken: boolean }
+  | { pass: false; authenticated: false; response: Response };
+
+const MAX_LOGIN_BODY = 4096;
+
+const refuse = (response: Response): GateResult => ({ pass: false, authenticated: false, response });
+
+export async function gate(request: Request, share: ShareRow | null, store: ShareStore, ctx: GateContext): Promise<GateResult> {
+  const url = new URL(request.url);
+  const rest = url.pathname.slice(ctx.prefix.length);
+  if (!share || share.mode === 'private') {
+    if (ctx.owner) return { pass: true, authenticated: true, usedToken: false };
+    return refuse(pageResponse(pages.forbidden('This port is private: only its owner may open it.')));
+  }
+  if (share.mode === 'public') return { pass: true, authenticated: ctx.owner, usedToken: false };
+
+  if (rest === LOGIN_PATH) return refuse(await login(request, share, store, ctx));
+  if (ctx.owner) return { pass: true, authenticated: true, usedToken: false };
+
+  const bearer = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(request.headers.get('authorization') ?? '')?.[1];
+  if (bearer && share.tokenHash && (await sha256Hex(bearer)) === share.tokenHash) return { pass: true, authenticated: true, usedToken: true };
+  for (const value of shareCookiesOf(request.headers.get('cookie')))
+    if (await verifyCookie(share.cookieSecret, share.id, value)) return { pass: true, authenticated: true, usedToken: false };
+
+  return refuse(loginPage({ action: ctx.prefix + LOGIN_PATH, next: url.pathname + url.search, status: 401 }));
+}
+
+async function login(request: Request, share: ShareRow, store: ShareStore, ctx: GateContext): Promise<Response> {
+  const action = ctx.prefix + LOGIN_PATH;
+  const url = new URL(request.url);
+  if (request.method !== 'POST') return loginPage({ action, next: safeNext(url.searchParams.get('next'), ctx.prefix), status: 200 });
+
+  const key = `${ctx.clientIp}|${share.id}`;
+  const blocked = store.loginBlockedFor(key);
+  if (blocked > 0) {
+    await request.body?.cancel();
+    return tooMany(action, ctx.prefix, blocked);
+  }
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_LOGIN_BODY) return pageResponse(pages.badRequest('That form is too large.'));
+  const text = await request.text();
+  if (text.length > MAX_LOGIN_BODY) return pageResponse(pages.badRequest('That form is too large.'));
+  const form = new URLSearchParams(text);
+  const next = safeNext(form.get('next'), ctx.prefix);
+  const password = form.get('password') ?? '';
+  const ok =
+    password.length > 0 &&
+    password.length <= 256 &&
+    share.passwordHash !== null &&
+    (await verifyPassword(password, { salt: share.passwordSalt ?? '', hash: share.passwordHash, iterations: share.passwordIterations ?? 0 }));
+  if (!ok) {
+    store.loginFailed(key);
+    return loginPage({ action, next, status: 401, message: 'Wrong password. Try again.' });
+  }
+  const ttl = Math.min(COOKIE_TTL_MS, share.expiresAt === null ? COOKIE_TTL_MS : share.expiresAt - Date.now());
+  const value = await signCookie(share.cookieSecret, share.id, Date.now() + ttl);
+  return new Response(null, {
+    status: 303,
+    headers: { location: next, 'set-cookie': cookieHeader(value, ctx.prefix, ttl, ctx.secure), 'cache-control': 'no-store' },
+  });
+}
+
+function tooMany(action: string, prefix: string, ms: number): Response {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  return loginPage({
+    action,
+    next: `${prefix}/`,
+    status: 429,
+    message: `Too many wrong passwords (${LOGIN_LIMIT} a minute). Try again in ${seconds} seconds.`,
+    retryAfterSeconds: seconds,
+  });
+}
