@@ -101,6 +101,9 @@ describe('registration', () => {
     expect(pending.users.map((u) => u.email)).toEqual(['second@example.com']);
     expect(pending.users[0]!.role).toBe('user');
 
+    const listed = (await (await call('/api/admin/users/pending', { cookie: owner })).json()) as { users: { email: string }[] };
+    expect(listed.users.map((u) => u.email)).toEqual(['second@example.com']);
+
     const id = await userIdOf(owner, 'second@example.com');
     const approved = await post(`/api/admin/users/${id}/approve`, undefined, { cookie: owner });
     expect(approved.status).toBe(200);
@@ -279,6 +282,9 @@ describe('CSRF', () => {
         expect(await errorOf(res)).toContain('Origin');
       }
     }
+    // The node API through the tunnel too.
+    const put = await call('/api/nodes/home/api/ports/3000', { method: 'PUT', body: { share: 'public' }, cookie: owner, origin: 'https://share.test' });
+    expect(put.status).toBe(403);
     // The session survived: logout was refused.
     expect((await call('/api/auth/me', { cookie: owner })).status).toBe(200);
   });
