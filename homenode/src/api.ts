@@ -9,7 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
 import type { NodeState } from './node-state.ts';
-import type { TunnelClient } from './tunnel/client.ts';
+import { RpcError, type TunnelClient } from './tunnel/client.ts';
 
 export type Door = 'socket' | 'tcp' | 'tunnel';
 export interface ApiEnv {
@@ -83,6 +83,33 @@ export function createApi(deps: ApiDeps) {
       throw new HTTPException(400, { message: 'expected {"keepPrefix": true|false}' });
     return c.json({ port, ...state.settings.set(port, { keepPrefix: body.keepPrefix }) });
   });
+
+  // Shares live at the edge (the node's hub); these routes ask it through the tunnel.
+  const edge = async <T>(method: Parameters<TunnelClient['rpc']>[0], params: Record<string, unknown>): Promise<T> => {
+    const tunnel = deps.tunnel();
+    if (!tunnel) throw new HTTPException(409, { message: 'this node has no edge configured, so it cannot share ports' });
+    try {
+      return await tunnel.rpc<T>(method, params);
+    } catch (error) {
+      if (error instanceof RpcError) throw new HTTPException(error.status as 400, { message: error.message });
+      throw error;
+    }
+  };
+
+  app.get('/api/shares', async (c) => c.json(await edge('share.list', {})));
+
+  app.put('/api/shares/:port', async (c) => {
+    const port = portParam(c.req.param('port'));
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HTTPException(400, { message: 'expected {"mode": "private"|"password"|"public", "password"?: "…", "expiresIn"?: "24h"}' });
+    return c.json(await edge('share.set', { ...body, port }));
+  });
+
+  app.delete('/api/shares/:port', async (c) => c.json(await edge('share.remove', { port: portParam(c.req.param('port')) })));
+
+  app.get('/api/shares/:port/log', async (c) =>
+    c.json(await edge('share.log', { port: portParam(c.req.param('port')), before: c.req.query('before') ?? null, limit: c.req.query('limit') ?? null })),
+  );
 
   app.post('/api/tunnel/reconnect', (c) => {
     const tunnel = deps.tunnel();

@@ -29,6 +29,9 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     port: await freePort(30001, 40000),
     dataDir,
     ...options,
+    // Test only: lets a request say `x-test-client-ip` to play a visitor from elsewhere
+    // (every browser here is on loopback, which a local-mode edge takes for the owner).
+    edgeVars: { TRUST_TEST_CLIENT_IP: '1', ...options.edgeVars },
     nodeEnv: {
       HOMEPORT_SCAN_INTERVAL_MS: '300',
       HOMEPORT_BACKOFF_MIN_MS: '50',

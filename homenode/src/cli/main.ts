@@ -3,6 +3,8 @@
  * The `homeport` CLI. Every command asks the local homeportd; output is a table for
  * people, or JSON with --json.
  */
+import { createInterface } from 'node:readline';
+import type { AccessLogEntry, ShareView } from '@homeport/shared';
 import type { PortView } from '../node-state.ts';
 import type { TunnelStatus } from '../tunnel/client.ts';
 import { ApiError, DaemonUnavailable, call } from './client.ts';
@@ -10,8 +12,12 @@ import { ApiError, DaemonUnavailable, call } from './client.ts';
 const HELP = `homeport — your home machine's dev servers, from anywhere
 
 Usage:
-  homeport list [--json]                 listening ports with their repo and share URL
-  homeport url <port> [--subdomain|--lan] the share URL of a port
+  homeport list [--json]                 listening ports: repo, share mode, expiry, URL
+  homeport url <port> [--subdomain|--lan|--link] the share URL of a port
+  homeport share <port> --public [--expires 24h]           anyone with the URL may open it
+  homeport share <port> --password [pw] [--expires 24h]    a password page first (asks when pw is left out)
+  homeport unshare <port>                private again (owner only); old links stop working
+  homeport logs <port> [--limit N] [--before ID] [--json]  who opened the share, newest first
   homeport status [--json]               tunnel state, edge, share base URL
   homeport port <port> --keep-prefix     keep /<port> on forwarded paths (app has that base path)
   homeport port <port> --strip-prefix    strip /<port> (the default)
@@ -46,6 +52,58 @@ function parsePort(raw: string | undefined): number {
 
 class UsageError extends Error {}
 
+function when(ms: number | null): string {
+  if (ms === null) return 'never';
+  const s = Math.round((ms - Date.now()) / 1000);
+  const left = s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`;
+  return `in ${left} (${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+}
+
+/** Options of `homeport share`: `--password` may take a value, `--expires` must. */
+function shareOptions(rest: string[]) {
+  const opts: { port?: string; password?: string | true; public: boolean; expires?: string } = { public: false };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (a === '--public') opts.public = true;
+    else if (a === '--password') opts.password = rest[i + 1] && !rest[i + 1].startsWith('--') ? rest[++i] : true;
+    else if (a.startsWith('--password=')) opts.password = a.slice('--password='.length);
+    else if (a === '--expires') {
+      if (!rest[i + 1] || rest[i + 1].startsWith('--')) throw new UsageError('--expires needs a duration like 30m, 24h or 7d');
+      opts.expires = rest[++i];
+    } else if (a.startsWith('--expires=')) opts.expires = a.slice('--expires='.length);
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else if (opts.port === undefined) opts.port = a;
+    else throw new UsageError(`unexpected "${a}"`);
+  }
+  return opts;
+}
+
+/** Reads a password from the terminal without echoing it. */
+function promptPassword(): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    process.stderr.write('Password for the share: ');
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+function printShare(out: (s: string) => void, share: ShareView) {
+  const rows = [
+    ['port', String(share.port)],
+    ['mode', share.mode],
+    ['url', share.url],
+  ];
+  if (share.linkUrl) rows.push(['link', share.linkUrl]);
+  if (share.mode !== 'private') rows.push(['expires', when(share.expiresAt)]);
+  if (share.accessToken) rows.push(['token', `${share.accessToken}  (shown once: curl -H "Authorization: Bearer <token>" …)`]);
+  out(table(rows));
+}
+
 export async function main(argv: string[], out = (s: string) => process.stdout.write(s + '\n')): Promise<number> {
   const [command, ...rest] = argv;
   const flags = new Set(rest.filter((a) => a.startsWith('--')));
@@ -54,14 +112,87 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
     switch (command) {
       case 'list': {
         const { ports } = await call<{ ports: PortView[] }>('GET', '/api/ports');
-        if (flags.has('--json')) return out(JSON.stringify(ports, null, 2)), 0;
+        // Share modes live at the edge; with the tunnel down they are unknown, not private.
+        const shares = await call<{ shares: ShareView[] }>('GET', '/api/shares').then((r) => r.shares, () => null);
+        const shareOf = (port: number) => (shares ? (shares.find((s) => s.port === port) ?? { mode: 'private', expiresAt: null, linkUrl: null }) : null);
+        if (flags.has('--json')) return out(JSON.stringify(ports.map((p) => ({ ...p, share: shareOf(p.port) })), null, 2)), 0;
         if (!ports.length) return out('No dev servers are listening in the scan range.'), 0;
-        out(table([['PORT', 'REPO', 'PID', 'COMMAND', 'URL'], ...ports.map((p) => [String(p.port), p.repo?.name ?? '(no repo)', String(p.pid ?? '?'), (p.command ?? '').slice(0, 40), p.url ?? p.lanUrl])]));
+        out(
+          table([
+            ['PORT', 'REPO', 'PID', 'COMMAND', 'MODE', 'EXPIRES', 'URL'],
+            ...ports.map((p) => {
+              const share = shareOf(p.port);
+              return [String(p.port), p.repo?.name ?? '(no repo)', String(p.pid ?? '?'), (p.command ?? '').slice(0, 40), share?.mode ?? '?', share && share.mode !== 'private' ? when(share.expiresAt).split(' (')[0] : '—', p.url ?? p.lanUrl];
+            }),
+          ]),
+        );
+        return 0;
+      }
+      case 'share': {
+        const opts = shareOptions(rest);
+        const port = parsePort(opts.port);
+        if (opts.public && opts.password !== undefined) throw new UsageError('say --public or --password, not both');
+        if (!opts.public && opts.password === undefined) throw new UsageError('say --public or --password (unshare makes a port private again)');
+        let password: string | undefined;
+        if (opts.password === true) {
+          if (!process.stdin.isTTY) throw new UsageError('--password needs a value when stdin is not a terminal: --password <pw>');
+          password = await promptPassword();
+          if (!password) throw new UsageError('the password may not be empty');
+        } else password = opts.password;
+        const share = await call<ShareView>('PUT', `/api/shares/${port}`, { mode: opts.public ? 'public' : 'password', password, expiresIn: opts.expires ?? null });
+        if (flags.has('--json')) return out(JSON.stringify(share, null, 2)), 0;
+        printShare(out, share);
+        return 0;
+      }
+      case 'unshare': {
+        const port = parsePort(args[0]);
+        await call<ShareView>('DELETE', `/api/shares/${port}`);
+        out(`port ${port} is private again: only you can open it; its link no longer works`);
+        return 0;
+      }
+      case 'logs': {
+        const port = parsePort(args[0]);
+        const value = (name: string) => {
+          const i = rest.indexOf(name);
+          return i === -1 ? undefined : rest[i + 1];
+        };
+        const query = new URLSearchParams();
+        if (value('--limit')) query.set('limit', value('--limit')!);
+        if (value('--before')) query.set('before', value('--before')!);
+        const log = await call<{ entries: AccessLogEntry[]; next: number | null }>('GET', `/api/shares/${port}/log${query.size ? `?${query}` : ''}`);
+        if (flags.has('--json')) return out(JSON.stringify(log, null, 2)), 0;
+        if (!log.entries.length) return out(`No requests through port ${port}'s share yet.`), 0;
+        out(
+          table([
+            ['TIME', 'CLIENT', 'METHOD', 'STATUS', 'BYTES', 'AUTH', 'FORM', 'PATH', 'USER AGENT'],
+            ...log.entries.map((e) => [
+              new Date(e.at).toISOString().slice(0, 19).replace('T', ' '),
+              e.clientIp || '?',
+              e.method,
+              String(e.status),
+              e.bytes === null ? '—' : String(e.bytes),
+              e.authenticated ? 'yes' : 'no',
+              e.form,
+              e.path.slice(0, 60),
+              e.userAgent.slice(0, 40),
+            ]),
+          ]),
+        );
+        if (log.next !== null) out(`(older: homeport logs ${port} --before ${log.next})`);
         return 0;
       }
       case 'url': {
         const port = parsePort(args[0]);
         const urls = await call<{ url: string | null; subdomainUrl: string | null; lanUrl: string; listening: boolean }>('GET', `/api/ports/${port}/url`);
+        if (flags.has('--link')) {
+          const { shares } = await call<{ shares: ShareView[] }>('GET', '/api/shares');
+          const share = shares.find((s) => s.port === port);
+          if (!share?.linkUrl) {
+            process.stderr.write(`port ${port} is not shared, so it has no link; share it with \`homeport share ${port} --public\` or --password\n`);
+            return 1;
+          }
+          return out(share.linkUrl), 0;
+        }
         const url = flags.has('--lan') ? urls.lanUrl : flags.has('--subdomain') ? urls.subdomainUrl : urls.url;
         if (!url) {
           process.stderr.write('The tunnel is not connected yet, so there is no share URL; the LAN URL is ' + urls.lanUrl + '\n');
@@ -69,6 +200,8 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
         }
         out(url);
         if (!urls.listening) process.stderr.write(`(nothing listens on port ${port} right now)\n`);
+        const shared = await call<{ shares: ShareView[] }>('GET', '/api/shares').then((r) => r.shares.find((s) => s.port === port), () => undefined);
+        if (shared?.linkUrl) process.stderr.write(`(shared, ${shared.mode}: link ${shared.linkUrl}, expires ${when(shared.expiresAt)})\n`);
         return 0;
       }
       case 'status': {

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { FrameError, FrameType, PROTOCOL_VERSION, decodeFrame, encode, type PortInfo, type WelcomeMessage } from '@homeport/shared';
+import { FrameError, FrameType, PROTOCOL_VERSION, decodeFrame, encode, type PortInfo, type RpcMethod, type RpcResultMessage, type WelcomeMessage } from '@homeport/shared';
 import type { NodeStreams } from './streams.ts';
 
 export type TunnelState = 'idle' | 'connecting' | 'online' | 'offline' | 'rejected' | 'stopped';
@@ -47,7 +47,21 @@ export function tunnelUrlOf(edgeUrl: string): string {
   return url.toString();
 }
 
+/** An RPC the edge refused (status as on the owner API) or that could not be made. */
+export class RpcError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const RPC_TIMEOUT_MS = 10_000;
+
 export class TunnelClient extends EventEmitter {
+  #rpcId = 0;
+  #calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   #socket: WebSocket | null = null;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -85,6 +99,7 @@ export class TunnelClient extends EventEmitter {
     this.#setState('stopped');
     if (this.#timer) clearTimeout(this.#timer);
     this.#stopPinging();
+    this.#failCalls('homeportd is shutting down');
     const socket = this.#socket;
     this.#socket = null;
     if (socket && socket.readyState === WebSocket.OPEN) {
@@ -99,6 +114,38 @@ export class TunnelClient extends EventEmitter {
     if (this.#socket?.readyState !== WebSocket.OPEN) return false;
     this.#socket.send(encode.control(message));
     return true;
+  }
+
+  /** Calls a method on this node's hub at the edge (its shares); fails fast when offline. */
+  rpc<T = unknown>(method: RpcMethod, params: Record<string, unknown>): Promise<T> {
+    if (this.#socket?.readyState !== WebSocket.OPEN || this.#status.state !== 'online')
+      return Promise.reject(new RpcError(503, 'the tunnel to the edge is not connected; try again when `homeport status` says online'));
+    const id = ++this.#rpcId;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#calls.delete(id);
+        reject(new RpcError(504, 'the edge did not answer in time'));
+      }, RPC_TIMEOUT_MS);
+      this.#calls.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.#socket!.send(encode.control({ t: 'rpc', id, method, params }));
+    });
+  }
+
+  #settle(message: RpcResultMessage) {
+    const call = this.#calls.get(message.id);
+    if (!call) return;
+    this.#calls.delete(message.id);
+    clearTimeout(call.timer);
+    if (message.ok) call.resolve(message.result);
+    else call.reject(new RpcError(message.status, message.error));
+  }
+
+  #failCalls(why: string) {
+    for (const call of this.#calls.values()) {
+      clearTimeout(call.timer);
+      call.reject(new RpcError(503, why));
+    }
+    this.#calls.clear();
   }
 
   send(frame: Uint8Array) {
@@ -145,6 +192,7 @@ export class TunnelClient extends EventEmitter {
       this.#socket = null;
       this.#stopPinging();
       this.options.streams.dropAll();
+      this.#failCalls('the tunnel dropped before the edge answered');
       if (this.#status.state === 'stopped') return;
       this.#status.connectedAt = null;
       this.#setState(rejected ? 'rejected' : 'offline');
@@ -186,6 +234,8 @@ export class TunnelClient extends EventEmitter {
           this.#attempt = 0;
           this.#setState('online');
           this.#log(`tunnel online to ${this.options.edgeUrl}`);
+        } else if (frame.message.t === 'rpc-result') {
+          this.#settle(frame.message as unknown as RpcResultMessage);
         } else if (frame.message.t === 'protocol-error') {
           this.#log(`edge reported a protocol error: ${String(frame.message.message)}`);
         }
