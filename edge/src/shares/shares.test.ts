@@ -1,6 +1,6 @@
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FrameType, type AccessLogEntry, type ShareView } from '@homeport/shared';
+import { FrameType, encode, type AccessLogEntry, type Frame, type ShareView } from '@homeport/shared';
 import type { Env } from '../env.ts';
 import { FakeNode, LOCAL, answer, textOfBytes, waitOffline } from '../fake-node.ts';
 import type { NodeHub } from '../node-hub.ts';
@@ -324,5 +324,38 @@ describe('shares through a connected node', () => {
       expect(entries[1]).toMatchObject({ status: 200, bytes: 11, authenticated: true, form: 'slug' });
       expect(entries[0]).toMatchObject({ status: 204, bytes: 0, authenticated: true, form: 'path' });
     });
+  });
+});
+
+describe('share RPC over the tunnel', () => {
+  let node: FakeNode | null = null;
+  afterEach(async () => {
+    node?.close();
+    node = null;
+    await waitOffline();
+    await unshare(3601);
+  });
+
+  const rpc = async (n: FakeNode, id: number, method: string, params: Record<string, unknown>) => {
+    n.send(encode.control({ t: 'rpc', id, method, params }));
+    const frame = await n.next((f) => f.type === FrameType.Control && f.message.t === 'rpc-result' && f.message.id === id);
+    return (frame as Frame & { type: FrameType.Control }).message;
+  };
+
+  it('should let the node set, list, read the log of and remove its own shares', async () => {
+    node = await FakeNode.connect();
+    const set = await rpc(node, 1, 'share.set', { port: 3601, mode: 'password', password: 'pw', expiresIn: '24h' });
+    expect(set).toMatchObject({ t: 'rpc-result', id: 1, ok: true, result: { port: 3601, mode: 'password' } });
+    expect((set.result as ShareView).accessToken).toBeTruthy();
+    expect((await visit('https://share.test/3601/')).status).toBe(401);
+    const list = await rpc(node, 2, 'share.list', {});
+    expect((list.result as { shares: ShareView[] }).shares.find((s) => s.port === 3601)?.mode).toBe('password');
+    const log = await rpc(node, 3, 'share.log', { port: 3601 });
+    expect((log.result as { entries: AccessLogEntry[] }).entries[0]).toMatchObject({ status: 401, clientIp: '203.0.113.9' });
+    expect(await rpc(node, 4, 'share.set', { port: 3601, mode: 'password' })).toMatchObject({ ok: true });
+    expect(await rpc(node, 5, 'share.set', { port: 3601, mode: 'bogus' })).toMatchObject({ ok: false, status: 400, error: expect.stringContaining('mode must be') });
+    expect(await rpc(node, 6, 'node.delete', {})).toMatchObject({ ok: false, status: 404 });
+    expect(await rpc(node, 7, 'share.remove', { port: 3601 })).toMatchObject({ ok: true, result: { mode: 'private', linkUrl: null } });
+    expect((await visit('https://share.test/3601/')).status).toBe(403);
   });
 });
