@@ -365,7 +365,7 @@ async function pumpBody(body: ReadableStream<Uint8Array>, stream: HttpStream, ta
   } catch (error) {
     reader.cancel().catch(() => {});
     if (!(error instanceof StreamClosedError) && !(error instanceof BodyTooLarge)) {
-      table.send(encode.reset(stream.id, 'body_error', 'the request body broke off'));
+      table.send(encode.reset(stream.id, 'body_error', `the request body broke off: ${error instanceof Error ? error.message : 'unknown'}`.slice(0, 200)));
     }
     throw error;
   }

@@ -185,7 +185,12 @@ class UpstreamHttp implements NodeStream {
     this.#request.on('response', (res) => this.#onResponse(res, ctx, head.method));
     this.#request.on('error', (error: NodeJS.ErrnoException) => this.#onError(error, ctx.port));
     if (ended) this.#request.end();
-    else Readable.fromWeb(this.#body.readable() as import('node:stream/web').ReadableStream).pipe(this.#request);
+    else {
+      const body = Readable.fromWeb(this.#body.readable() as import('node:stream/web').ReadableStream);
+      // A body the edge reset must end this request, never the daemon.
+      body.on('error', () => this.#request.destroy());
+      body.pipe(this.#request);
+    }
   }
 
   #onResponse(res: http.IncomingMessage, ctx: ProxyContext, method: string) {
@@ -233,7 +238,7 @@ class UpstreamHttp implements NodeStream {
         this.#window.grant(frame.credit);
         break;
       case FrameType.Reset:
-        this.abort(frame.reset.code);
+        this.abort(`${frame.reset.code}: ${frame.reset.message}`);
         break;
     }
   }
