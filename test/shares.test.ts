@@ -100,7 +100,10 @@ describe('sharing with the CLI', () => {
 
   it('should make a port private again with unshare', async () => {
     expect(stack.cli('unshare', String(open.port)).code).toBe(0);
-    expect((await request(stack, `/${open.port}/`, { headers: { 'x-test-client-ip': VISITOR_IP, connection: 'close' } })).status).toBe(403);
+    const context = await visitorContext();
+    const page = await context.newPage();
+    expect((await page.goto(`http://${stack.shareHost}/${open.port}/`))!.status()).toBe(403);
+    await context.close();
     const bad = stack.cli('share', String(open.port), '--public', '--expires', 'soon');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('expiresIn must be a duration');
