@@ -184,6 +184,8 @@ export interface ForwardOptions {
   port: number;
   maxBodyBytes: number;
   timeoutMs: number;
+  /** sees the response body before its length is fixed (the access log counts bytes here) */
+  wrapBody?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 }
 
 /** All streams of one tunnel. Stream ids are chosen by the edge. */
@@ -254,7 +256,8 @@ export class StreamTable {
     for (const [name, value] of outcome.headers) headers.append(name, value);
     const nullBody = NULL_BODY.has(outcome.status) || request.method === 'HEAD';
     if (nullBody) return new Response(null, { status: outcome.status, headers });
-    return new Response(withDeclaredLength(stream.body(), headers), { status: outcome.status, headers });
+    const body = options.wrapBody ? options.wrapBody(stream.body()) : stream.body();
+    return new Response(withDeclaredLength(body, headers), { status: outcome.status, headers });
   }
 
   /** Forwards a WebSocket upgrade; once the node's dev server accepts, relays messages both ways. */
