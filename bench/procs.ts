@@ -6,31 +6,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../scripts/local-stack.ts';
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-const handedOut = new Set<number>();
-
-/** A free port on 127.0.0.1 in [low, high]. */
-export async function freePort(low: number, high: number): Promise<number> {
-  for (let i = 0; i < 500; i++) {
-    const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (!handedOut.has(port) && (await isFree(port))) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error(`no free port in ${low}-${high}`);
-}
+export { freePort } from '../scripts/ports.ts';
 
 /** Forks a bench/*.ts helper in its own process group; it reports readiness over IPC. */
 export function forkHelper(file: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
