@@ -24,7 +24,7 @@ import {
 } from '@homeport/shared';
 import { configOf, shareUrlsOf, type Env } from './env.ts';
 import { StreamTable, pageResponse } from './relay.ts';
-import { counted } from './shares/access-log.ts';
+import { counted, countedBody } from './shares/access-log.ts';
 import { gate } from './shares/gate.ts';
 import { PRUNE_EVERY_MS, PolicyError, withoutShareCookie } from './shares/policy.ts';
 import { ShareService } from './shares/service.ts';
@@ -164,6 +164,8 @@ export class NodeHub extends DurableObject<Env> {
       authenticated: result.authenticated,
     };
     let response: Response;
+    let relayed = false;
+    const finish = (bytes: number | null) => this.#log({ ...entry, status: response.status, bytes });
     if (!result.pass) response = result.response;
     else {
       // The share's own credentials stay at the edge: the app never sees our cookie or token.
@@ -175,9 +177,12 @@ export class NodeHub extends DurableObject<Env> {
         if (name === 'authorization' && result.usedToken) return [];
         return [[name, value]];
       });
-      response = await this.#forward(request, head);
+      response = await this.#forward(request, head, (body) => {
+        relayed = true;
+        return countedBody(body, finish);
+      });
     }
-    return counted(response, (bytes) => this.#log({ ...entry, status: response.status, bytes }));
+    return relayed ? response : counted(response, finish);
   }
 
   #log(row: Parameters<ShareStore['log']>[0]) {
@@ -207,7 +212,7 @@ export class NodeHub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  async #forward(request: Request, head: RequestHead): Promise<Response> {
+  async #forward(request: Request, head: RequestHead, wrapBody?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>): Promise<Response> {
     const config = configOf(this.env);
     const node = request.headers.get(HUB_NODE)!;
     let tunnel = this.#tunnel();
@@ -221,6 +226,7 @@ export class NodeHub extends DurableObject<Env> {
       port: head.target.kind === 'port' ? head.target.port : 0,
       maxBodyBytes: config.maxBodyBytes,
       timeoutMs: config.upstreamTimeoutMs,
+      wrapBody,
     };
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.#streams.forwardWebSocket(head, options);
     return this.#streams.forward(request, head, options);

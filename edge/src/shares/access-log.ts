@@ -5,17 +5,9 @@
  * (or when the visitor goes away), so `bytes` is what was actually sent.
  */
 
-/** Passes `response` through, calling `done(bytes)` once its body has ended or was cancelled. */
-export function counted(response: Response, done: (bytes: number | null) => void): Response {
-  if (response.status === 101 || response.webSocket) {
-    done(null);
-    return response;
-  }
-  if (!response.body) {
-    done(0);
-    return response;
-  }
-  const reader = response.body.getReader();
+/** Counts a body as the visitor reads it; `done(bytes)` once it ended, broke or was cancelled. Keeps backpressure. */
+export function countedBody(source: ReadableStream<Uint8Array>, done: (bytes: number) => void): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
   let bytes = 0;
   let finished = false;
   const finish = () => {
@@ -23,7 +15,7 @@ export function counted(response: Response, done: (bytes: number | null) => void
     finished = true;
     done(bytes);
   };
-  let body: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
@@ -47,12 +39,28 @@ export function counted(response: Response, done: (bytes: number | null) => void
     },
     { highWaterMark: 0 },
   );
-  // A known length stays known (the relay's FixedLengthStream promise to the visitor).
-  const length = Number(response.headers.get('content-length'));
-  if (response.headers.has('content-length') && Number.isSafeInteger(length) && length >= 0 && !response.headers.has('content-encoding')) {
-    const fixed = new FixedLengthStream(length);
-    body.pipeTo(fixed.writable).catch(() => {});
-    body = fixed.readable;
+}
+
+/**
+ * Passes a response the edge made itself (refusals, the password page, error pages)
+ * through, calling `done(bytes)` once its body has been sent. Those pages are small and
+ * fixed: they are measured whole and keep their length. Bodies relayed from the node are
+ * counted inside the relay instead (ForwardOptions.wrapBody), before their length is
+ * fixed, so no second stream sits in the way of flow control.
+ */
+export async function counted(response: Response, done: (bytes: number | null) => void): Promise<Response> {
+  if (response.status === 101 || response.webSocket) {
+    done(null);
+    return response;
   }
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  if (!response.body) {
+    done(0);
+    return response;
+  }
+  if (response.headers.has('x-homeport-error')) {
+    const body = await response.arrayBuffer();
+    done(body.byteLength);
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+  return new Response(countedBody(response.body, done), { status: response.status, statusText: response.statusText, headers: response.headers });
 }
