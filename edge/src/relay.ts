@@ -308,63 +308,31 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'tim
   }
 }
 
-const TICK = Symbol('tick');
-const nextTick = () => new Promise<typeof TICK>((resolve) => setTimeout(() => resolve(TICK), 0));
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
 /**
- * Sends a request body to the node in DATA frames, each waiting for credit. workerd
- * reads request bodies a few KiB at a time; reads that are already there are gathered
- * into one frame (up to DATA_CHUNK_SIZE), and whatever waited a tick goes out as is.
+ * Sends a request body to the node in DATA frames, each waiting for credit, one frame per
+ * workerd read. (Gathering reads into larger frames with a timer race stalled uploads in
+ * local workerd; docs/tunnel.md.)
  */
 async function pumpBody(body: ReadableStream<Uint8Array>, stream: HttpStream, table: StreamTable, limit: number) {
   const reader = body.getReader();
   let total = 0;
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  const flush = async (end: boolean) => {
-    const data = concat(parts, size);
-    parts = [];
-    size = 0;
-    const pieces = [...chunksOf(data)];
-    if (!pieces.length) return void (end && table.send(encode.end(stream.id)));
-    for (const [i, piece] of pieces.entries()) {
-      await stream.sendWindow.take(piece.byteLength);
-      table.send(encode.data(stream.id, piece, end && i === pieces.length - 1));
-    }
-  };
   try {
-    let read = reader.read();
     for (;;) {
-      const result = size === 0 ? await read : await Promise.race([read, nextTick()]);
-      if (result === TICK) {
-        await flush(false);
-        continue;
-      }
-      if (result.done) break;
-      total += result.value.byteLength;
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
       if (total > limit) {
         table.send(encode.reset(stream.id, 'too_large', `request body over ${limit} bytes`));
         const error = new BodyTooLarge();
         stream.fail(error, pages.tooLarge(limit));
         throw error;
       }
-      parts.push(result.value);
-      size += result.value.byteLength;
-      read = reader.read();
-      if (size >= DATA_CHUNK_SIZE) await flush(false);
+      for (const piece of chunksOf(value)) {
+        await stream.sendWindow.take(piece.byteLength);
+        table.send(encode.data(stream.id, piece));
+      }
     }
-    await flush(true);
+    table.send(encode.end(stream.id));
   } catch (error) {
     reader.cancel().catch(() => {});
     if (!(error instanceof StreamClosedError) && !(error instanceof BodyTooLarge)) {
