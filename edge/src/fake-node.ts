@@ -13,7 +13,7 @@
  * once the visitor has read the previous one.
  */
 import { SELF } from 'cloudflare:test';
-import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo, type ResponseHead } from '@homeport/shared';
+import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo, type ResponseHead, concatBytes } from '@homeport/shared';
 
 export const NODE_TOKEN = 'test-node-token';
 export const LOCAL = { 'cf-connecting-ip': '127.0.0.1' };
@@ -164,15 +164,7 @@ export async function waitOffline(timeoutMs = 5000) {
 export const bytesOf = (s: string) => new TextEncoder().encode(s);
 export const textOfBytes = (b: Uint8Array) => new TextDecoder().decode(b);
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+export const concat = concatBytes;
 
 /**
  * Answers a forwarded request the way homeportd would (head, then body chunks, the last

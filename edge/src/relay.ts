@@ -7,6 +7,7 @@
  */
 import {
   DATA_CHUNK_SIZE,
+  MAX_PAYLOAD,
   Flags,
   FrameType,
   ChunkQueue,
@@ -115,6 +116,12 @@ class HttpStream extends RelayStream {
   }
 }
 
+/** Whether a WebSocket message fits one frame (a text's UTF-8 size is only computed when it might not). */
+function fitsOneFrame(data: string | Uint8Array): boolean {
+  if (typeof data !== 'string') return data.byteLength <= MAX_PAYLOAD;
+  return data.length * 3 <= MAX_PAYLOAD || new TextEncoder().encode(data).byteLength <= MAX_PAYLOAD;
+}
+
 /** The edge side of a proxied WebSocket, once the node accepted the upgrade. */
 class WebSocketStream {
   #socket: WebSocket | null = null;
@@ -132,8 +139,7 @@ class WebSocketStream {
     socket.accept();
     socket.addEventListener('message', (e) => {
       const data = typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer);
-      const size = typeof data === 'string' ? data.length * 3 : data.byteLength;
-      if (size > DATA_CHUNK_SIZE * 4 && (typeof data !== 'string' || new TextEncoder().encode(data).byteLength > DATA_CHUNK_SIZE * 4)) {
+      if (!fitsOneFrame(data)) {
         socket.close(1009, 'message too big for the tunnel');
         return;
       }

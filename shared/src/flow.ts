@@ -6,6 +6,18 @@
  */
 import { INITIAL_WINDOW } from './frames.ts';
 
+/** The parts, one after another, in one array (the part itself when there is only one). */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
 export class StreamClosedError extends Error {
   constructor(message = 'stream closed') {
     super(message);
@@ -120,14 +132,7 @@ export class ChunkQueue {
    */
   #take(): Uint8Array | undefined {
     if (this.#queue.length <= 1) return this.#queue.shift();
-    const parts = this.#queue.splice(0);
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.byteLength;
-    }
-    return out;
+    return concatBytes(this.#queue.splice(0));
   }
 
   readable(): ReadableStream<Uint8Array> {

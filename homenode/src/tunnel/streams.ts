@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import {
   ChunkQueue,
   DATA_CHUNK_SIZE,
+  MAX_PAYLOAD,
   Flags,
   FrameType,
   ReceiveWindow,
@@ -280,7 +281,7 @@ class UpstreamWebSocket implements NodeStream {
       headers,
       perMessageDeflate: false,
       handshakeTimeout: 30_000,
-      maxPayload: 4 * DATA_CHUNK_SIZE,
+      maxPayload: MAX_PAYLOAD,
     });
     this.#socket.on('upgrade', (res) => {
       this.#open = true;
