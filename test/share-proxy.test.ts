@@ -219,17 +219,21 @@ describe('large bodies', () => {
   // A declared Content-Length over the limit is refused by the Worker before any byte is
   // read (edge/src tests, in workerd); wrangler's local proxy waits for the body first.
   it('should refuse a streamed body once it passes the limit', async () => {
-    const streamed = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const streamed = await new Promise<{ status: number; text: string; page: string | undefined }>((resolve, reject) => {
+      // Like a browser or curl, the client stops uploading once the answer arrives; writing on
+      // would race the server's close against the answer's body.
+      let answered = false;
       const req = http.request({ host: '127.0.0.1', port: stack.edgePort, path: `/${dev.port}/echo`, method: 'POST', headers: { host: stack.shareHost } }, (res) => {
+        answered = true;
         let text = '';
         res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, text }));
+        res.on('end', () => resolve({ status: res.statusCode!, text, page: res.headers['x-homeport-error'] as string | undefined }));
       });
       req.on('error', reject);
       const piece = Buffer.alloc(1024 * 1024, 1);
       let sent = 0;
       const write = () => {
-        while (sent < MAX_BODY + 5 * 1024 * 1024) {
+        while (sent < MAX_BODY + 5 * 1024 * 1024 && !answered) {
           sent += piece.length;
           if (!req.write(piece)) return void req.once('drain', write);
         }
@@ -237,7 +241,10 @@ describe('large bodies', () => {
       };
       write();
     });
+    // Homeport's own page, known by its header: local workerd sometimes closes the socket of an
+    // upload it stopped reading before the page's body is through, so the text may not arrive.
     expect(streamed.status).toBe(413);
-    expect(streamed.text).toContain('Upload too large');
+    expect(streamed.page).toBe('413');
+    if (streamed.text) expect(streamed.text).toContain('Upload too large');
   });
 });
