@@ -8,8 +8,14 @@ import type { AccessLogEntry, ShareView } from '@homeport/shared';
 import type { PortView } from '../node-state.ts';
 import type { TunnelStatus } from '../tunnel/client.ts';
 import { ApiError, DaemonUnavailable, call } from './client.ts';
+import { UsageError, table, type Command } from './command.ts';
 
-const HELP = `homeport — your home machine's dev servers, from anywhere
+export { table };
+
+/** Commands of other areas, each from its own module under commands/. */
+const COMMANDS: Command[] = [];
+
+const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 
 Usage:
   homeport list [--json]                 listening ports: repo, share mode, expiry, URL
@@ -24,6 +30,8 @@ Usage:
   homeport reconnect                     drop the tunnel and reconnect now
   homeport help`;
 
+const HELP = [BASE_HELP, ...COMMANDS.flatMap((c) => c.usage.map((line) => `  ${line}`))].join('\n');
+
 interface Status {
   node: { id: string; version: string; pid: number };
   tunnel: TunnelStatus | { state: 'disabled'; edgeUrl: null };
@@ -33,10 +41,6 @@ interface Status {
   dashboardUrl: string | null;
 }
 
-export function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
-}
 
 function ago(ms: number | null): string {
   if (ms === null) return '—';
@@ -50,7 +54,6 @@ function parsePort(raw: string | undefined): number {
   return port;
 }
 
-class UsageError extends Error {}
 
 function when(ms: number | null): string {
   if (ms === null) return 'never';
@@ -239,8 +242,11 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
       case '-h':
         out(HELP);
         return 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
+      default: {
+        const found = COMMANDS.find((c) => c.name === command);
+        if (!found) throw new UsageError(`unknown command "${command}"`);
+        return await found.run({ rest, flags, args, out });
+      }
     }
   } catch (error) {
     if (error instanceof UsageError) process.stderr.write(`homeport: ${error.message}\n\n${HELP}\n`);
