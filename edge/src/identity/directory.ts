@@ -13,7 +13,7 @@ import migrations from '../../../migrations/edge/directory/migrations.js';
 import type { Env } from '../env.ts';
 import { randomId } from './secrets.ts';
 import * as schema from './schema.ts';
-import { apiTokens, sessions, users, type Role, type Scope, type UserStatus } from './schema.ts';
+import { apiTokens, rateLimits, sessions, users, type Role, type Scope, type UserStatus } from './schema.ts';
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
@@ -162,6 +162,26 @@ export class Directory extends DurableObject<Env> {
 
   tokens(userId: string): TokenInfo[] {
     return this.#db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(asc(apiTokens.createdAt)).all().map(tokenInfo);
+  }
+
+  /**
+   * Counts one attempt against `key` (e.g. "login-ip:203.0.113.9") in a fixed window.
+   * Returns 0 when it is allowed, else the milliseconds until the window resets.
+   */
+  hitLimit(key: string, limit: number, windowMs: number): number {
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const row = this.#db.select().from(rateLimits).where(eq(rateLimits.key, key)).get();
+      if (!row || row.resetAt <= now) {
+        // Old windows are swept now and then so the table stays small.
+        if (Math.random() < 0.01) this.#db.delete(rateLimits).where(lt(rateLimits.resetAt, now)).run();
+        this.#db.insert(rateLimits).values({ key, count: 1, resetAt: now + windowMs }).onConflictDoUpdate({ target: rateLimits.key, set: { count: 1, resetAt: now + windowMs } }).run();
+        return 0;
+      }
+      if (row.count >= limit) return row.resetAt - now;
+      this.#db.update(rateLimits).set({ count: row.count + 1 }).where(eq(rateLimits.key, key)).run();
+      return 0;
+    });
   }
 
   deleteToken(userId: string, id: string): boolean {
