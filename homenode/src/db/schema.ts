@@ -1,0 +1,77 @@
+/**
+ * @module
+ * homeportd's tables in its one libSQL file (`<data dir>/homeport.db`). drizzle-kit
+ * generates migrations/home from this file (`npm run db:generate -w homenode`); the
+ * daemon applies them at start (db/index.ts).
+ */
+import { sql } from 'drizzle-orm';
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** Every dev server belongs to a repo: a clone Homeport made or a folder the owner registered. */
+export const repos = sqliteTable('repos', {
+  /** `repo_` + random; never looks like a name someone would pick */
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  /** absolute path of the work tree's top level */
+  path: text('path').notNull().unique(),
+  /** `origin`'s URL, never with credentials in it; null for a repo without remote */
+  remoteUrl: text('remote_url'),
+  defaultBranch: text('default_branch'),
+  source: text('source', { enum: ['clone', 'local'] }).notNull(),
+  /** `cloning` until the clone has finished; only `ready` repos can pull or start */
+  state: text('state', { enum: ['cloning', 'ready'] }).notNull(),
+  addedAt: integer('added_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** One row per repo: how its dev server runs, and whether it should be running. */
+export const servers = sqliteTable('servers', {
+  repoId: text('repo_id')
+    .primaryKey()
+    .references(() => repos.id, { onDelete: 'cascade' }),
+  /** the owner's start command; null = the detected one (repos/detect.ts) */
+  command: text('command'),
+  /** JSON object of environment variables: the owner's config, not secrets */
+  env: text('env').notNull().default('{}'),
+  /** what the owner last asked for; `running` servers are started again after a restart */
+  desiredState: text('desired_state', { enum: ['running', 'stopped'] }).notNull().default('stopped'),
+  autoRestart: integer('auto_restart', { mode: 'boolean' }).notNull().default(true),
+  /** minutes without traffic before the server is stopped; null = the node's setting */
+  idleTimeoutMinutes: integer('idle_timeout_minutes'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Node-wide settings the owner changes at runtime (settings.ts lists the keys). */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  /** JSON */
+  value: text('value').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** The owner's secrets (GitHub token, Anthropic key), sealed by vault.ts. */
+export const secrets = sqliteTable('secrets', {
+  name: text('name').primaryKey(),
+  /** `v1.<iv>.<tag>.<ciphertext>`, base64url, AES-256-GCM with the name as associated data */
+  ciphertext: text('ciphertext').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Every state change, in order, for the edge's mirror (written in the change's own transaction). */
+export const outbox = sqliteTable('outbox', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  topic: text('topic').notNull(),
+  type: text('type').notNull(),
+  /** JSON */
+  payload: text('payload').notNull(),
+  at: integer('at').notNull(),
+});
+
+/** One row (id 1): how far the edge has acknowledged the outbox. */
+export const syncState = sqliteTable('sync_state', {
+  id: integer('id').primaryKey(),
+  ackedSeq: integer('acked_seq').notNull().default(0),
+  updatedAt: integer('updated_at')
+    .notNull()
+    .default(sql`(unixepoch() * 1000)`),
+});
