@@ -6,10 +6,12 @@
  */
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { clientIpOf } from '../access.ts';
 import { configOf } from '../env.ts';
 import { directoryOf, type AdminAction } from './directory.ts';
 import { adminOnly, sessionOnly, type ApiEnv } from './middleware.ts';
 import { clearSessionCookie, principalOf, sessionCookieName, TOKEN_PREFIX, writeSessionCookie } from './principal.ts';
+import { LOGIN_PER_EMAIL, LOGIN_PER_IP, REGISTER_PER_IP, enforceLimit } from './rate-limit.ts';
 import type { Scope, UserStatus } from './schema.ts';
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from './secrets.ts';
 
@@ -47,6 +49,7 @@ function normalEmail(value: string): string {
 export const authRoutes = new Hono<ApiEnv>();
 
 authRoutes.post('/auth/register', async (c) => {
+  await enforceLimit(c, `register-ip:${clientIpOf(c.req.raw, configOf(c.env))}`, REGISTER_PER_IP, 'new accounts from your address');
   const body = await jsonBody(c);
   const email = normalEmail(requiredString(body, 'email'));
   const password = requiredString(body, 'password');
@@ -69,9 +72,12 @@ authRoutes.post('/auth/register', async (c) => {
 });
 
 authRoutes.post('/auth/login', async (c) => {
+  await enforceLimit(c, `login-ip:${clientIpOf(c.req.raw, configOf(c.env))}`, LOGIN_PER_IP, 'sign-in attempts from your address');
   const body = await jsonBody(c);
   const email = normalEmail(requiredString(body, 'email'));
   const password = requiredString(body, 'password');
+  // Per account too (a guesser with many addresses); the key holds a digest, not the address.
+  await enforceLimit(c, `login-email:${await sha256Hex(email)}`, LOGIN_PER_EMAIL, 'sign-in attempts for this account');
   const found = email.length <= 254 && password.length <= 1024 ? await directoryOf(c.env).credentialsOf(email) : null;
   // verifyPassword does the same work for a missing account (a dummy hash).
   const ok = await verifyPassword(password.slice(0, 1024), found?.passwordHash ?? null);
