@@ -31,7 +31,6 @@ export default defineConfig({
           PUBLIC_SCHEME: 'https',
           DEFAULT_NODE: 'home',
           LOCAL_MODE: '1',
-          NODE_TOKEN: 'test-node-token',
           UPSTREAM_TIMEOUT_MS: '1500',
           MAX_BODY_BYTES: '1000000',
         },

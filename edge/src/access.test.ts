@@ -2,6 +2,7 @@ import { SELF, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { clientIpOf, isLocalOwner, isOwnerRequest, secretsEqual } from './access.ts';
 import { configOf, type Env } from './env.ts';
+import { homeNodeToken } from './fake-node.ts';
 
 const config = configOf(env as unknown as Env);
 const from = (ip?: string) => new Request('https://dash.test/api/nodes', { headers: ip === undefined ? {} : { 'cf-connecting-ip': ip } });
@@ -60,6 +61,7 @@ describe('secretsEqual', () => {
 
 describe('ownerOnly on the API', () => {
   it('should let the loopback owner use the API', async () => {
+    await homeNodeToken();
     for (const ip of ['127.0.0.1', '::1']) {
       const res = await SELF.fetch('https://dash.test/api/nodes', { headers: { 'cf-connecting-ip': ip } });
       expect(res.status).toBe(200);

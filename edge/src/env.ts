@@ -21,12 +21,26 @@ export interface Env {
   DEFAULT_NODE: string;
   /** "1" in the local `npm start` mode: the loopback owner may use the API and shares */
   LOCAL_MODE?: string;
-  /** secret: the token the default node connects with (until pairing lands) */
-  NODE_TOKEN?: string;
   MAX_BODY_BYTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   /** TEST ONLY: "1" lets the x-test-client-ip header stand in for cf-connecting-ip (test stacks) */
   TRUST_TEST_CLIENT_IP?: string;
+  /** "Sign in with GitHub": the OAuth app's client id; unset → GitHub sign-in is off */
+  GITHUB_CLIENT_ID?: string;
+  /** secret: the OAuth app's client secret */
+  GITHUB_CLIENT_SECRET?: string;
+  /** where /login/oauth/authorize and /login/oauth/access_token live (default https://github.com) */
+  GITHUB_OAUTH_URL?: string;
+  /** GitHub's REST API: /user, /user/emails (default https://api.github.com) */
+  GITHUB_API_URL?: string;
+}
+
+/** A configured GitHub OAuth app. Holds the client secret: never log it. */
+export interface GitHubOAuthConfig {
+  clientId: string;
+  clientSecret: string;
+  oauthUrl: string;
+  apiUrl: string;
 }
 
 export interface EdgeConfig {
@@ -40,6 +54,8 @@ export interface EdgeConfig {
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   trustTestClientIp: boolean;
+  /** null when GitHub sign-in is not configured */
+  github: GitHubOAuthConfig | null;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -61,6 +77,15 @@ export function configOf(env: Env): EdgeConfig {
     // Cloudflare cuts a request with no response after ~100 s; answer first.
     upstreamTimeoutMs: positive(env.UPSTREAM_TIMEOUT_MS, 90_000),
     trustTestClientIp: env.TRUST_TEST_CLIENT_IP === '1',
+    github:
+      env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET
+        ? {
+            clientId: env.GITHUB_CLIENT_ID,
+            clientSecret: env.GITHUB_CLIENT_SECRET,
+            oauthUrl: (env.GITHUB_OAUTH_URL || 'https://github.com').replace(/\/+$/, ''),
+            apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+          }
+        : null,
   };
 }
 

@@ -15,8 +15,34 @@
 import { SELF } from 'cloudflare:test';
 import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo, type ResponseHead, concatBytes } from '@homeport/shared';
 
-export const NODE_TOKEN = 'test-node-token';
 export const LOCAL = { 'cf-connecting-ip': '127.0.0.1' };
+/** What a state-changing dashboard request carries (the CSRF check wants the dashboard's Origin). */
+export const LOCAL_WRITE = { ...LOCAL, origin: 'https://dash.test', 'content-type': 'application/json' };
+
+/** Pairs a node the way `homeport pair` does (the local owner makes the code) and returns its token. */
+export async function pairNode(name = 'home'): Promise<{ id: string; token: string }> {
+  const made = await SELF.fetch('https://dash.test/api/pairing-codes', { method: 'POST', headers: LOCAL_WRITE });
+  if (made.status !== 201) throw new Error(`pairing code answered ${made.status}: ${await made.text()}`);
+  const { code } = (await made.json()) as { code: string };
+  const paired = await SELF.fetch('https://dash.test/api/pair', { method: 'POST', headers: LOCAL_WRITE, body: JSON.stringify({ code, name }) });
+  if (paired.status !== 201) throw new Error(`pair answered ${paired.status}: ${await paired.text()}`);
+  const body = (await paired.json()) as { node: { id: string }; token: string };
+  return { id: body.node.id, token: body.token };
+}
+
+let homeToken: string | null = null;
+
+/** The token of the node "home" (the edge's DEFAULT_NODE), pairing it when this test's storage has none. */
+export async function homeNodeToken(): Promise<string> {
+  if (homeToken) {
+    const probe = await SELF.fetch('https://dash.test/api/tunnel', { headers: { authorization: `Bearer ${homeToken}` } });
+    if (probe.status === 426) return homeToken;
+  }
+  const paired = await pairNode('home');
+  if (paired.id !== 'home') throw new Error(`expected the node id "home", got "${paired.id}"`);
+  homeToken = paired.token;
+  return homeToken;
+}
 
 /** What the node received: a decoded frame, or a text message (which the edge should never send). */
 type Received = { frame: Frame } | { text: string } | { undecodable: Uint8Array };
@@ -55,7 +81,7 @@ export class FakeNode {
   /** Opens the tunnel, sends hello and waits for the edge's welcome. */
   static async connect(ports: PortInfo[] = []): Promise<FakeNode> {
     const res = await SELF.fetch('https://dash.test/api/tunnel', {
-      headers: { upgrade: 'websocket', authorization: `Bearer ${NODE_TOKEN}`, 'x-homeport-node': 'home' },
+      headers: { upgrade: 'websocket', authorization: `Bearer ${await homeNodeToken()}`, 'x-homeport-node': 'home' },
     });
     if (res.status !== 101 || !res.webSocket) throw new Error(`tunnel upgrade answered ${res.status}`);
     const ws = res.webSocket;

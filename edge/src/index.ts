@@ -6,12 +6,14 @@
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { isValidNodeId, type RequestHead } from '@homeport/shared';
-import { secretsEqual } from './access.ts';
+import type { RequestHead } from '@homeport/shared';
 import { configOf, shareUrlsOf, type Env } from './env.ts';
 import { ownerOnly, sameOrigin, type ApiEnv } from './identity/middleware.ts';
 import { accountRoutes, authRoutes } from './identity/routes.ts';
-import { HUB_NODE, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
+import { oauthRoutes } from './identity/oauth.ts';
+import { hubCall, hubOf, hubRequest } from './hub-client.ts';
+import { HUB_NODE, HUB_OWNER, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
+import { nodeAccess, nodeOfToken, nodeRoutes, pairRoutes } from './nodes/routes.ts';
 import { handleShare, isShareHost } from './share-proxy.ts';
 import { sharesApi } from './shares/api.ts';
 
@@ -26,50 +28,38 @@ api.onError((error, c) => {
   return c.json({ error: 'internal error' }, 500);
 });
 
-function hubOf(env: Env, node: string) {
-  return env.NODE_HUB.get(env.NODE_HUB.idFromName(node));
-}
-
-function hubRequest(url: string, route: string, node: string, init?: RequestInit): Request {
-  const request = new Request(url, init);
-  request.headers.set(HUB_ROUTE, route);
-  request.headers.set(HUB_NODE, node);
-  return request;
-}
-
-// The node's tunnel. Authenticated by the node token (pairing replaces this single token).
+// The node's tunnel, authenticated by the node token `homeport pair` obtained.
 api.get('/api/tunnel', async (c) => {
-  const config = configOf(c.env);
-  const node = c.req.header('x-homeport-node') ?? '';
   const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-  if (!c.env.NODE_TOKEN || node !== config.defaultNode || !(await secretsEqual(token, c.env.NODE_TOKEN)))
-    return c.json({ error: 'unknown node or wrong token' }, 401);
+  const node = await nodeOfToken(c.env, token);
+  const claimed = c.req.header('x-homeport-node');
+  if (!node) return c.json({ error: 'unknown or revoked node token: pair this node again (homeport pair <edge url> <code>)' }, 401);
+  if (claimed && claimed !== node.id) return c.json({ error: `this token belongs to node "${node.id}", not "${claimed}"` }, 401);
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return c.json({ error: 'expected a WebSocket upgrade' }, 426);
-  return hubOf(c.env, node).fetch(hubRequest(c.req.url, 'tunnel', node, { headers: c.req.raw.headers }));
+  const request = hubRequest(c.req.url, 'tunnel', node.id, { headers: c.req.raw.headers });
+  request.headers.set(HUB_OWNER, node.ownerId ?? '');
+  return hubOf(c.env, node.id).fetch(request);
 });
 
 api.use('/api/*', sameOrigin());
 api.route('/api', authRoutes);
+api.route('/api', oauthRoutes);
+api.route('/api', pairRoutes);
 api.use('/api/*', ownerOnly());
 api.route('/api', accountRoutes);
-
-api.get('/api/nodes', async (c) => {
-  const config = configOf(c.env);
-  const node = config.defaultNode;
-  const state = (await (await hubOf(c.env, node).fetch(hubRequest(c.req.url, 'state', node))).json()) as Record<string, unknown>;
-  return c.json({ nodes: [{ id: node, online: state.online, lastSeen: state.lastSeen, agent: state.agent, ...shareUrlsOf(config, node) }] });
-});
+api.use('/api/nodes/:node', nodeAccess());
+api.use('/api/nodes/:node/*', nodeAccess());
+api.route('/api', nodeRoutes);
 
 api.get('/api/nodes/:node/ports', async (c) => {
   const node = c.req.param('node');
-  if (!isValidNodeId(node)) return c.json({ error: 'not a node id' }, 400);
   const config = configOf(c.env);
-  const state = (await (await hubOf(c.env, node).fetch(hubRequest(c.req.url, 'state', node))).json()) as {
+  const state = await hubCall<{
     online: boolean;
     lastSeen: number | null;
     ports: { port: number }[];
     shares: { port: number; mode: string; expiresAt: number | null }[];
-  };
+  }>(c.env, node, 'state');
   const urls = shareUrlsOf(config, node);
   return c.json({
     node,
@@ -87,7 +77,6 @@ api.route('/', sharesApi);
 // One API, two doors: the node's own API, reached through its tunnel.
 api.all('/api/nodes/:node/api/*', async (c) => {
   const node = c.req.param('node');
-  if (!isValidNodeId(node)) return c.json({ error: 'not a node id' }, 400);
   const url = new URL(c.req.url);
   const path = url.pathname.slice(`/api/nodes/${node}`.length);
   const headers: [string, string][] = [];

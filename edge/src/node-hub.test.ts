@@ -1,7 +1,11 @@
 import { SELF } from 'cloudflare:test';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Flags, FrameType, INITIAL_WINDOW, PROTOCOL_VERSION, encode } from '@homeport/shared';
-import { FakeNode, LOCAL, answer, bytesOf, concat, textOfBytes, waitOffline } from './fake-node.ts';
+import { FakeNode, LOCAL, answer, bytesOf, concat, textOfBytes, waitOffline, homeNodeToken } from './fake-node.ts';
+
+beforeEach(async () => {
+  await homeNodeToken();
+});
 
 // The machine may be busy (end-to-end suites run alongside): room beyond the edge's 1.5 s answer timeout.
 vi.setConfig({ testTimeout: 15_000, hookTimeout: 15_000 });
@@ -67,7 +71,7 @@ describe('NodeHub tunnel', () => {
 
   it('should close a tunnel that speaks another protocol version', async () => {
     const res = await SELF.fetch('https://dash.test/api/tunnel', {
-      headers: { upgrade: 'websocket', authorization: 'Bearer test-node-token', 'x-homeport-node': 'home' },
+      headers: { upgrade: 'websocket', authorization: `Bearer ${await homeNodeToken()}`, 'x-homeport-node': 'home' },
     });
     const ws = res.webSocket!;
     ws.accept();

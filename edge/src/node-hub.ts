@@ -36,6 +36,14 @@ export const HUB_TARGET = 'x-homeport-target';
 export const HUB_NODE = 'x-homeport-node';
 /** share traffic: JSON ShareRequestInfo */
 export const HUB_SHARE = 'x-homeport-share';
+/** tunnel: the owner's user id ('' for a node no account owns yet) */
+export const HUB_OWNER = 'x-homeport-owner';
+
+/** Who owns this hub's node and whether the owner revoked it (storage key 'identity'). */
+export interface HubIdentity {
+  ownerId: string | null;
+  revoked: boolean;
+}
 
 /** What the Worker decided about a share request before handing it to the hub. */
 export interface ShareRequestInfo {
@@ -63,6 +71,7 @@ export class NodeHub extends DurableObject<Env> {
   #lastFrameAt = Date.now();
   readonly #shares: ShareStore;
   #pruneScheduled = false;
+  #identityCache: HubIdentity | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -78,9 +87,21 @@ export class NodeHub extends DurableObject<Env> {
   }
 
   async fetch(request: Request): Promise<Response> {
-    switch (request.headers.get(HUB_ROUTE)) {
+    const route = request.headers.get(HUB_ROUTE);
+    const identity = await this.#identity();
+    if (identity.revoked) return this.#revokedAnswer(route);
+    switch (route) {
       case 'tunnel':
+        await this.#setIdentity({ ownerId: request.headers.get(HUB_OWNER) || null, revoked: false });
         return this.#acceptTunnel(request);
+      case 'set-owner': {
+        const { ownerId } = (await request.json()) as { ownerId: string | null };
+        await this.#setIdentity({ ownerId: ownerId || null, revoked: false });
+        return Response.json({ ok: true });
+      }
+      case 'revoke':
+        await this.#revoke();
+        return Response.json({ revoked: true });
       case 'state':
         return Response.json(await this.#state());
       case 'forward':
@@ -94,6 +115,45 @@ export class NodeHub extends DurableObject<Env> {
       }
       default:
         return new Response('unknown hub route', { status: 400 });
+    }
+  }
+
+  async #identity(): Promise<HubIdentity> {
+    this.#identityCache ??= (await this.ctx.storage.get<HubIdentity>('identity')) ?? { ownerId: null, revoked: false };
+    return this.#identityCache;
+  }
+
+  async #setIdentity(identity: HubIdentity) {
+    this.#identityCache = identity;
+    await this.ctx.storage.put('identity', identity);
+  }
+
+  /** The owner revoked the node: the tunnel closes now, shares and the node API stop for good. */
+  async #revoke() {
+    const identity = await this.#identity();
+    await this.#setIdentity({ ...identity, revoked: true });
+    for (const ws of this.ctx.getWebSockets('tunnel')) this.#closeTunnel(ws, 4003, 'this node was revoked by its owner; pair it again');
+    // Anything still open (visitor WebSockets) ends with the node.
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(1008, 'home node revoked');
+      } catch {
+        // already closing
+      }
+    }
+    await this.ctx.storage.deleteAlarm();
+  }
+
+  #revokedAnswer(route: string | null): Response {
+    switch (route) {
+      case 'share':
+        return pageResponse(pages.notFound('This home node was removed by its owner; its shares no longer answer.'));
+      case 'state':
+        return Response.json({ nodeId: '', ports: [], lastSeen: null, agent: null, online: false, revoked: true, shares: [] });
+      case 'tunnel':
+        return new Response('this node was revoked', { status: 403 });
+      default:
+        return Response.json({ error: 'this node was revoked by its owner' }, { status: 404 });
     }
   }
 

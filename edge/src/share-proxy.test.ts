@@ -1,7 +1,7 @@
 import { SELF, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { configOf, type Env } from './env.ts';
-import { LOCAL } from './fake-node.ts';
+import { LOCAL, homeNodeToken } from './fake-node.ts';
 import { isShareHost } from './share-proxy.ts';
 
 const get = (url: string, headers: Record<string, string> = LOCAL) => SELF.fetch(url, { headers, redirect: 'manual' });
@@ -41,7 +41,7 @@ describe('the share host', () => {
 
   it('should not open a tunnel on the share host', async () => {
     const res = await SELF.fetch('https://share.test/api/tunnel', {
-      headers: { upgrade: 'websocket', authorization: 'Bearer test-node-token', 'x-homeport-node': 'home' },
+      headers: { upgrade: 'websocket', authorization: `Bearer ${await homeNodeToken()}`, 'x-homeport-node': 'home' },
     });
     expect(res.status).toBe(404);
     expect(res.webSocket).toBeNull();

@@ -6,14 +6,14 @@
  * object must not spend its time on it) and the Directory stores and looks up digests.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { and, asc, eq, lt } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt } from 'drizzle-orm';
 import { drizzle, type DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
 import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
 import migrations from '../../../migrations/edge/directory/migrations.js';
 import type { Env } from '../env.ts';
 import { randomId } from './secrets.ts';
 import * as schema from './schema.ts';
-import { apiTokens, rateLimits, sessions, users, type Role, type Scope, type UserStatus } from './schema.ts';
+import { apiTokens, nodes, oauthIdentities, pairingCodes, rateLimits, sessions, users, type Role, type Scope, type UserStatus } from './schema.ts';
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
@@ -33,6 +33,35 @@ export interface TokenInfo {
   scopes: Scope[];
   createdAt: number;
   lastUsedAt: number | null;
+}
+
+export interface NodeInfo {
+  id: string;
+  name: string;
+  /** null: paired by the local `npm start` mode before any account existed */
+  ownerId: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** How long a pairing code may wait to be used. */
+export const PAIRING_CODE_TTL_MS = 10 * 60_000;
+
+function nodeInfo(row: typeof nodes.$inferSelect): NodeInfo {
+  const { tokenHash: _, ...rest } = row;
+  return rest;
+}
+
+/** A DNS label from a name people chose ("Dave's NUC" → "dave-s-nuc"). */
+export function nodeIdFrom(name: string): string {
+  const label = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+/g, '-')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return label || 'node';
 }
 
 export type AdminAction = 'approve' | 'reject' | 'deactivate' | 'activate';
@@ -65,8 +94,11 @@ export class Directory extends DurableObject<Env> {
     });
   }
 
-  /** The first account becomes the active admin; later ones wait for approval. */
-  register(input: { email: string; name: string | null; passwordHash: string }): { user: PublicUser } | { duplicate: true } {
+  /**
+   * The first account becomes the active admin and adopts the nodes the local mode paired
+   * before any account existed (`adopted`); later ones wait for approval.
+   */
+  register(input: { email: string; name: string | null; passwordHash: string }): { user: PublicUser; adopted: string[] } | { duplicate: true } {
     return this.ctx.storage.transactionSync(() => {
       if (this.#db.select({ id: users.id }).from(users).where(eq(users.email, input.email)).get()) return { duplicate: true as const };
       const first = !this.#db.select({ id: users.id }).from(users).limit(1).get();
@@ -76,8 +108,77 @@ export class Directory extends DurableObject<Env> {
         .values({ id: crypto.randomUUID(), email: input.email, name: input.name, passwordHash: input.passwordHash, role: first ? 'admin' : 'user', status: first ? 'active' : 'pending', createdAt: now, approvedAt: first ? now : null })
         .returning()
         .get();
-      return { user: publicUser(row) };
+      const adopted = first ? this.#adoptOwnerlessNodes(row.id) : [];
+      return { user: publicUser(row), adopted };
     });
+  }
+
+  #adoptOwnerlessNodes(userId: string): string[] {
+    return this.#db.update(nodes).set({ ownerId: userId }).where(isNull(nodes.ownerId)).returning({ id: nodes.id }).all().map((r) => r.id);
+  }
+
+  // ---- home nodes and pairing ----
+
+  createPairingCode(ownerId: string | null, codeHash: string): { expiresAt: number } {
+    const now = Date.now();
+    this.#db.delete(pairingCodes).where(lt(pairingCodes.expiresAt, now - 24 * 3600_000)).run();
+    const expiresAt = now + PAIRING_CODE_TTL_MS;
+    this.#db.insert(pairingCodes).values({ codeHash, ownerId, createdAt: now, expiresAt }).run();
+    return { expiresAt };
+  }
+
+  /**
+   * Exchanges an unused, unexpired code for a new node (its token's hash given), or null.
+   * The node's id is a DNS label made from `name`, unique on this edge.
+   */
+  pair(codeHash: string, name: string, tokenHash: string): NodeInfo | null {
+    return this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const code = this.#db.select().from(pairingCodes).where(eq(pairingCodes.codeHash, codeHash)).get();
+      if (!code || code.usedAt !== null || code.expiresAt <= now) return null;
+      const base = nodeIdFrom(name);
+      let id = base;
+      for (let n = 2; this.#db.select({ id: nodes.id }).from(nodes).where(eq(nodes.id, id)).get(); n++) id = `${base}-${n}`;
+      // A code the local owner made after accounts exist belongs to the first admin.
+      const ownerId = code.ownerId ?? this.#db.select({ id: users.id }).from(users).where(and(eq(users.role, 'admin'), eq(users.status, 'active'))).orderBy(asc(users.createdAt)).limit(1).get()?.id ?? null;
+      const row = this.#db.insert(nodes).values({ id, ownerId, name: name.trim() || id, tokenHash, createdAt: now }).returning().get();
+      this.#db.update(pairingCodes).set({ usedAt: now, nodeId: id }).where(eq(pairingCodes.codeHash, codeHash)).run();
+      return nodeInfo(row);
+    });
+  }
+
+  /** The node a tunnel token belongs to, unless revoked. */
+  nodeByToken(tokenHash: string): NodeInfo | null {
+    const row = this.#db.select().from(nodes).where(and(eq(nodes.tokenHash, tokenHash), isNull(nodes.revokedAt))).get();
+    return row ? nodeInfo(row) : null;
+  }
+
+  node(id: string): NodeInfo | null {
+    const row = this.#db.select().from(nodes).where(eq(nodes.id, id)).get();
+    return row ? nodeInfo(row) : null;
+  }
+
+  /** Live (unrevoked) nodes: one owner's, or every node when ownerId is undefined (the local owner). */
+  nodes(ownerId?: string): NodeInfo[] {
+    const live = isNull(nodes.revokedAt);
+    return this.#db
+      .select()
+      .from(nodes)
+      .where(ownerId === undefined ? live : and(live, eq(nodes.ownerId, ownerId)))
+      .orderBy(asc(nodes.createdAt))
+      .all()
+      .map(nodeInfo);
+  }
+
+  renameNode(id: string, name: string): NodeInfo | null {
+    const row = this.#db.update(nodes).set({ name }).where(and(eq(nodes.id, id), isNull(nodes.revokedAt))).returning().get();
+    return row ? nodeInfo(row) : null;
+  }
+
+  /** Revoked for good: the token stops working; the id stays taken so old share URLs never reach another node. */
+  revokeNode(id: string): NodeInfo | null {
+    const row = this.#db.update(nodes).set({ revokedAt: Date.now() }).where(and(eq(nodes.id, id), isNull(nodes.revokedAt))).returning().get();
+    return row ? nodeInfo(row) : null;
   }
 
   credentialsOf(email: string): { user: PublicUser; passwordHash: string } | null {
@@ -93,6 +194,48 @@ export class Directory extends DurableObject<Env> {
   users(status?: UserStatus): PublicUser[] {
     const q = this.#db.select().from(users);
     return (status ? q.where(eq(users.status, status)) : q).orderBy(asc(users.createdAt)).all().map(publicUser);
+  }
+
+  /**
+   * Sign-in through a provider (GitHub) whose verified email is `email` (lower-cased): the
+   * account already linked to that identity; else the account with that email, now linked;
+   * else a new one without a password (the first account ever is the active admin and
+   * adopts ownerless nodes, as in register; later ones wait for approval).
+   */
+  signInWithProvider(input: { provider: string; providerUserId: string; login: string; email: string; name: string | null }): { user: PublicUser; created: boolean } | { error: string } {
+    return this.ctx.storage.transactionSync(() => {
+      const { provider, providerUserId, login } = input;
+      const identityIs = and(eq(oauthIdentities.provider, provider), eq(oauthIdentities.providerUserId, providerUserId));
+      const linked = this.#db.select().from(oauthIdentities).where(identityIs).get();
+      if (linked) {
+        // A renamed GitHub account keeps its id; remember its new login.
+        if (linked.login !== login) this.#db.update(oauthIdentities).set({ login }).where(identityIs).run();
+        return { user: this.user(linked.userId)!, created: false };
+      }
+      const now = Date.now();
+      let row = this.#db.select().from(users).where(eq(users.email, input.email)).get();
+      const created = !row;
+      if (row) {
+        const other = this.#db.select().from(oauthIdentities).where(and(eq(oauthIdentities.userId, row.id), eq(oauthIdentities.provider, provider))).get();
+        if (other) return { error: `the account with this email is linked to another ${provider} account` };
+      } else {
+        const first = !this.#db.select({ id: users.id }).from(users).limit(1).get();
+        row = this.#db
+          .insert(users)
+          .values({ id: crypto.randomUUID(), email: input.email, name: input.name, passwordHash: '', role: first ? 'admin' : 'user', status: first ? 'active' : 'pending', createdAt: now, approvedAt: first ? now : null })
+          .returning()
+          .get();
+        if (first) this.#adoptOwnerlessNodes(row.id);
+      }
+      this.#db.insert(oauthIdentities).values({ provider, providerUserId, userId: row.id, login, createdAt: now }).run();
+      return { user: publicUser(row), created };
+    });
+  }
+
+  /** The providers an account is linked to, e.g. `{ github: { login: "octocat" } }`. */
+  providersOf(userId: string): Record<string, { login: string }> {
+    const rows = this.#db.select().from(oauthIdentities).where(eq(oauthIdentities.userId, userId)).all();
+    return Object.fromEntries(rows.map((r) => [r.provider, { login: r.login }]));
   }
 
   /** Approve, reject, deactivate or reactivate an account. Deactivating ends its sessions. */
@@ -182,6 +325,13 @@ export class Directory extends DurableObject<Env> {
       this.#db.update(rateLimits).set({ count: row.count + 1 }).where(eq(rateLimits.key, key)).run();
       return 0;
     });
+  }
+
+  /** Like hitLimit without counting: for limits that count failures only. */
+  limitWait(key: string, limit: number): number {
+    const row = this.#db.select().from(rateLimits).where(eq(rateLimits.key, key)).get();
+    const now = Date.now();
+    return row && row.resetAt > now && row.count >= limit ? row.resetAt - now : 0;
   }
 
   deleteToken(userId: string, id: string): boolean {

@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { clientIpOf } from '../access.ts';
 import { configOf } from '../env.ts';
 import { directoryOf, type AdminAction } from './directory.ts';
+import { tellHubOwner } from '../nodes/routes.ts';
 import { adminOnly, sessionOnly, type ApiEnv } from './middleware.ts';
 import { clearSessionCookie, principalOf, sessionCookieName, TOKEN_PREFIX, writeSessionCookie } from './principal.ts';
 import { LOGIN_PER_EMAIL, LOGIN_PER_IP, REGISTER_PER_IP, enforceLimit } from './rate-limit.ts';
@@ -22,7 +23,7 @@ const ACTIONS: AdminAction[] = ['approve', 'reject', 'deactivate', 'activate'];
 const SCOPES: Scope[] = ['read', 'write'];
 const WRONG_LOGIN = 'wrong email or password';
 
-async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   if (Number(c.req.header('content-length') ?? 0) > MAX_BODY) throw new HTTPException(413, { message: 'request body too large' });
   const text = await c.req.text();
   if (text.length > MAX_BODY) throw new HTTPException(413, { message: 'request body too large' });
@@ -36,7 +37,7 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   return body as Record<string, unknown>;
 }
 
-function requiredString(body: Record<string, unknown>, field: string): string {
+export function requiredString(body: Record<string, unknown>, field: string): string {
   const value = body[field];
   if (typeof value !== 'string' || value === '') throw new HTTPException(400, { message: `"${field}" is required (a string)` });
   return value;
@@ -60,7 +61,8 @@ authRoutes.post('/auth/register', async (c) => {
   if (name !== null && (typeof name !== 'string' || name.length > 100)) throw new HTTPException(400, { message: '"name" must be a string of at most 100 characters' });
   const result = await directoryOf(c.env).register({ email, name: name?.trim() || null, passwordHash: await hashPassword(password) });
   if ('user' in result && result.user.status === 'active') {
-    // The very first account: the owner, signed in at once.
+    // The very first account: the owner, signed in at once, owning the nodes paired before it.
+    await Promise.all(result.adopted.map((node) => tellHubOwner(c.env, node, result.user.id)));
     const sessionId = randomSecret();
     const { expiresAt } = await directoryOf(c.env).createSession(result.user.id, await sha256Hex(sessionId));
     writeSessionCookie(c, configOf(c.env), sessionId, expiresAt);
@@ -104,9 +106,10 @@ export const accountRoutes = new Hono<ApiEnv>();
 
 accountRoutes.get('/auth/me', async (c) => {
   const principal = c.get('principal');
-  if (principal.via === 'local') return c.json({ user: null, local: true, role: principal.role, via: principal.via });
-  const user = await directoryOf(c.env).user(principal.userId);
-  return c.json({ user, via: principal.via, scopes: principal.scopes });
+  if (principal.via === 'local') return c.json({ user: null, local: true, role: principal.role, via: principal.via, providers: { github: null } });
+  const directory = directoryOf(c.env);
+  const [user, providers] = await Promise.all([directory.user(principal.userId), directory.providersOf(principal.userId)]);
+  return c.json({ user, via: principal.via, scopes: principal.scopes, providers: { github: providers.github ?? null } });
 });
 
 accountRoutes.use('/admin/*', adminOnly());

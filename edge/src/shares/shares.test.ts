@@ -1,9 +1,14 @@
 import { SELF, env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameType, encode, type AccessLogEntry, type Frame, type ShareView } from '@homeport/shared';
 import type { Env } from '../env.ts';
-import { FakeNode, LOCAL, answer, textOfBytes, waitOffline } from '../fake-node.ts';
+import { FakeNode, LOCAL, answer, homeNodeToken, textOfBytes, waitOffline } from '../fake-node.ts';
 import type { NodeHub } from '../node-hub.ts';
+
+// The node "home" must be paired (its hub knows its owner) before its shares can be managed.
+beforeEach(async () => {
+  await homeNodeToken();
+});
 
 vi.setConfig({ testTimeout: 15_000, hookTimeout: 15_000 });
 
