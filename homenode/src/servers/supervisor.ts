@@ -102,6 +102,8 @@ interface Server {
   pidFile: string;
   child: ChildProcess | null;
   leader: GroupLeader | null;
+  /** resolves when the current process's stdout and stderr have ended */
+  drained: Promise<unknown>;
   /** bumped by every launch and stop, so late callbacks of an old process do nothing */
   generation: number;
   /** crash times within the backoff window */
@@ -214,7 +216,8 @@ export class Supervisor extends EventEmitter<Events> {
       this.#system(s, reason === 'idle' ? `idle for ${Math.round((Date.now() - s.lastActivity) / 1000)} s: stopping` : 'stopping');
       const killed = await this.#terminate(leader);
       if (killed) this.#system(s, `did not stop within ${this.#stopTimeoutMs} ms after SIGTERM: killed`);
-      if (exited) await Promise.race([exited, new Promise((r) => setTimeout(r, DRAIN_MS))]);
+      // Wait for the exit, and for the output still in the pipes (its last partial line too).
+      await Promise.race([Promise.all([exited, s.drained]), new Promise((r) => setTimeout(r, DRAIN_MS))]);
       s.child = null;
       s.leader = null;
       rmSync(s.pidFile, { force: true });
@@ -298,6 +301,7 @@ export class Supervisor extends EventEmitter<Events> {
       pidFile: join(this.options.logDir, `${name}.pid`),
       child: null,
       leader: null,
+      drained: Promise.resolve(),
       generation: 0,
       crashes: [],
       everRan: false,
@@ -349,6 +353,7 @@ export class Supervisor extends EventEmitter<Events> {
     writeFileSync(s.pidFile, JSON.stringify(leader), { mode: 0o600 });
 
     const drained = [this.#pipe(s, child, 'stdout'), this.#pipe(s, child, 'stderr')];
+    s.drained = Promise.all(drained);
     this.#setState(s, 'starting', { pid: child.pid, startedAt: Date.now(), exitCode: null, cpuPercent: null, rssBytes: null, pids: 1, stopReason: null });
     this.#system(s, `starting \`${spec.command}\` in ${spec.cwd} (pid ${child.pid})`);
 
