@@ -198,11 +198,12 @@ export class Directory extends DurableObject<Env> {
 
   /**
    * Sign-in through a provider (GitHub) whose verified email is `email` (lower-cased): the
-   * account already linked to that identity; else the account with that email, now linked;
+   * account already linked to that identity; else the account with that email, now linked
+   * (unless it is linked to another identity of that provider: `linkedElsewhere`);
    * else a new one without a password (the first account ever is the active admin and
    * adopts ownerless nodes, as in register; later ones wait for approval).
    */
-  signInWithProvider(input: { provider: string; providerUserId: string; login: string; email: string; name: string | null }): { user: PublicUser; created: boolean } | { error: string } {
+  signInWithProvider(input: { provider: string; providerUserId: string; login: string; email: string; name: string | null }): { user: PublicUser } | { linkedElsewhere: true } {
     return this.ctx.storage.transactionSync(() => {
       const { provider, providerUserId, login } = input;
       const identityIs = and(eq(oauthIdentities.provider, provider), eq(oauthIdentities.providerUserId, providerUserId));
@@ -210,14 +211,13 @@ export class Directory extends DurableObject<Env> {
       if (linked) {
         // A renamed GitHub account keeps its id; remember its new login.
         if (linked.login !== login) this.#db.update(oauthIdentities).set({ login }).where(identityIs).run();
-        return { user: this.user(linked.userId)!, created: false };
+        return { user: this.user(linked.userId)! };
       }
       const now = Date.now();
       let row = this.#db.select().from(users).where(eq(users.email, input.email)).get();
-      const created = !row;
       if (row) {
         const other = this.#db.select().from(oauthIdentities).where(and(eq(oauthIdentities.userId, row.id), eq(oauthIdentities.provider, provider))).get();
-        if (other) return { error: `the account with this email is linked to another ${provider} account` };
+        if (other) return { linkedElsewhere: true as const };
       } else {
         const first = !this.#db.select({ id: users.id }).from(users).limit(1).get();
         row = this.#db
@@ -228,7 +228,7 @@ export class Directory extends DurableObject<Env> {
         if (first) this.#adoptOwnerlessNodes(row.id);
       }
       this.#db.insert(oauthIdentities).values({ provider, providerUserId, userId: row.id, login, createdAt: now }).run();
-      return { user: publicUser(row), created };
+      return { user: publicUser(row) };
     });
   }
 

@@ -24,6 +24,9 @@ describe('passwords', () => {
     const stored = await hashPassword('correct horse battery');
     const [scheme, iterations, salt, hash] = stored.split('$');
     expect(await verifyPassword('correct horse battery', null)).toBe(false);
+    // an account without a password (GitHub sign-in only)
+    expect(await verifyPassword('', '')).toBe(false);
+    expect(await verifyPassword('correct horse battery', '')).toBe(false);
     expect(await verifyPassword('correct horse battery', [scheme, iterations, salt, btoa('x'.repeat(32))].join('$'))).toBe(false);
     expect(await verifyPassword('correct horse battery', [scheme, '200000', salt, hash].join('$'))).toBe(false);
     expect(await verifyPassword('correct horse battery', ['bcrypt', iterations, salt, hash].join('$'))).toBe(false);

@@ -34,8 +34,12 @@ export async function hashPassword(password: string): Promise<string> {
 // Unknown accounts are checked against this, so a login costs the same work either way.
 const DUMMY_HASH = `pbkdf2-sha256$${ITERATIONS}$${b64(new Uint8Array(16))}$${b64(new Uint8Array(32))}`;
 
-/** Constant-time check of a password against a stored hash (or a dummy when there is none). */
+/**
+ * Constant-time check of a password against a stored hash (or a dummy when there is none).
+ * An empty hash (an account that signs in with GitHub only) never matches, after the same work.
+ */
 export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+  stored ||= null;
   const [scheme, iter, salt, hash] = (stored ?? DUMMY_HASH).split('$');
   const iterations = Number(iter);
   if (scheme !== 'pbkdf2-sha256' || !Number.isInteger(iterations) || iterations < 1 || iterations > ITERATIONS || !salt || !hash) return false;
