@@ -9,6 +9,8 @@ import { HTTPException } from 'hono/http-exception';
 import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
 import type { NodeState } from './node-state.ts';
+import { systemApi } from './system/api.ts';
+import type { SystemStats } from './system/stats.ts';
 import { RpcError, type TunnelClient } from './tunnel/client.ts';
 
 export type Door = 'socket' | 'tcp' | 'tunnel';
@@ -23,6 +25,8 @@ export interface ApiDeps {
   tunnel: () => TunnelClient | null;
   /** the secret the 127.0.0.1 door requires as a bearer token */
   localToken: string;
+  /** CPU, memory, disk and network samples for GET /api/system */
+  system?: SystemStats;
 }
 
 /** The Unix socket and the tunnel are trusted doors; the TCP door needs the local token. */
@@ -110,6 +114,8 @@ export function createApi(deps: ApiDeps) {
   app.get('/api/shares/:port/log', async (c) =>
     c.json(await edge('share.log', { port: portParam(c.req.param('port')), before: c.req.query('before') ?? null, limit: c.req.query('limit') ?? null })),
   );
+
+  app.route('/', systemApi(() => deps.system ?? null));
 
   app.post('/api/tunnel/reconnect', (c) => {
     const tunnel = deps.tunnel();

@@ -14,6 +14,7 @@ import { NodeState } from './node-state.ts';
 import { PortSettingsStore } from './port-settings.ts';
 import { PortScanner } from './scanner.ts';
 import { secretFile } from './secrets.ts';
+import { SystemStats } from './system/stats.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import { NodeStreams } from './tunnel/streams.ts';
 
@@ -41,8 +42,10 @@ export async function startDaemon(config: NodeConfig = loadConfig()): Promise<Ru
   const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePids: [process.pid], ignorePorts: config.ignorePorts });
   state.setPorts(await scanner.scan());
 
+  const system = new SystemStats({ dataDir: config.dataDir });
+  system.start();
   let tunnel: TunnelClient | null = null;
-  const api = createApi({ state, tunnel: () => tunnel, localToken: secretFile(config.dataDir, 'api-token') });
+  const api = createApi({ state, tunnel: () => tunnel, localToken: secretFile(config.dataDir, 'api-token'), system });
   const streams = new NodeStreams({
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
@@ -97,6 +100,7 @@ export async function startDaemon(config: NodeConfig = loadConfig()): Promise<Ru
     tunnel,
     async stop() {
       clearInterval(scanTimer);
+      system.stop();
       tunnel?.stop();
       const close = (s: Server) =>
         new Promise<void>((r) => {
