@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 
 export interface NodeConfig {
   dataDir: string;
+  /** where `homeport clone` puts repos: `<data dir>/repos` unless HOMEPORT_REPOS_DIR says otherwise */
+  reposDir: string;
   nodeId: string;
   /** the edge's base URL (http[s]://host); null runs the node without a tunnel */
   edgeUrl: string | null;
@@ -69,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   if (!(scanLow >= 1 && scanHigh <= 65535 && scanLow <= scanHigh)) throw new Error('scan range must look like 3000-9999');
   return {
     dataDir,
+    reposDir: resolve(pick('HOMEPORT_REPOS_DIR', 'reposDir', join(dataDir, 'repos'), str)),
     nodeId: pick('HOMEPORT_NODE_ID', 'nodeId', 'home', str),
     edgeUrl: pick<string | null>('HOMEPORT_EDGE_URL', 'edgeUrl', null, str),
     nodeToken: env.HOMEPORT_NODE_TOKEN || readSecret(join(dataDir, 'node-token')),

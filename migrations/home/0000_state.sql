@@ -31,7 +31,7 @@ CREATE TABLE `servers` (
 	`command` text,
 	`env` text DEFAULT '{}' NOT NULL,
 	`desired_state` text DEFAULT 'stopped' NOT NULL,
-	`auto_restart` integer DEFAULT true NOT NULL,
+	`auto_restart` integer,
 	`idle_timeout_minutes` integer,
 	`updated_at` integer NOT NULL,
 	FOREIGN KEY (`repo_id`) REFERENCES `repos`(`id`) ON UPDATE no action ON DELETE cascade

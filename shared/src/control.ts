@@ -12,8 +12,8 @@ export interface PortInfo {
   pid: number | null;
   command: string | null;
   cwd: string | null;
-  /** the git repository the process runs in, if any */
-  repo: { root: string; name: string } | null;
+  /** the git repository the process runs in, if any; `id` and the registered name when it is a registered repo */
+  repo: { root: string; name: string; id?: string } | null;
   firstSeen: number;
 }
 

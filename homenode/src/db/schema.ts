@@ -35,7 +35,8 @@ export const servers = sqliteTable('servers', {
   env: text('env').notNull().default('{}'),
   /** what the owner last asked for; `running` servers are started again after a restart */
   desiredState: text('desired_state', { enum: ['running', 'stopped'] }).notNull().default('stopped'),
-  autoRestart: integer('auto_restart', { mode: 'boolean' }).notNull().default(true),
+  /** restart after a crash; null = the node's setting */
+  autoRestart: integer('auto_restart', { mode: 'boolean' }),
   /** minutes without traffic before the server is stopped; null = the node's setting */
   idleTimeoutMinutes: integer('idle_timeout_minutes'),
   updatedAt: integer('updated_at').notNull(),

@@ -1,0 +1,107 @@
+/**
+ * @module
+ * Node-wide settings the owner changes at runtime (GET/PUT /api/settings), kept as JSON
+ * in the `settings` table. Every key is declared here with its default and a check;
+ * unknown keys and bad values are refused with a message meant for people.
+ */
+import { recordChange, schema, type Store } from './db/index.ts';
+
+interface SettingSpec<T> {
+  default: T;
+  describe: string;
+  /** returns the value to store, or throws with what is wrong */
+  parse(value: unknown): T;
+}
+
+class SettingError extends Error {}
+
+function minutes(value: unknown): number | null {
+  if (value === null || value === 0) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 7 * 24 * 60) throw new SettingError('a whole number of minutes from 0 (never) to 10080 (a week), or null');
+  return value;
+}
+
+function boolean(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new SettingError('true or false');
+  return value;
+}
+
+function baseUrl(value: unknown): string {
+  if (typeof value !== 'string') throw new SettingError('a URL such as https://github.com/');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingError('a URL such as https://github.com/');
+  }
+  if (!['https:', 'http:'].includes(url.protocol) || url.username || url.password || url.search || url.hash) throw new SettingError('an http(s) URL without credentials, query or fragment');
+  return url.href.endsWith('/') ? url.href : url.href + '/';
+}
+
+export const SETTINGS = {
+  githubBaseUrl: {
+    default: 'https://github.com/',
+    describe: 'git remotes under this URL get the GitHub token (GitHub Enterprise: its own URL)',
+    parse: baseUrl,
+  } satisfies SettingSpec<string>,
+  autoRestart: {
+    default: true,
+    describe: 'restart a crashed dev server (with backoff) unless its repo says otherwise',
+    parse: boolean,
+  } satisfies SettingSpec<boolean>,
+  idleTimeoutMinutes: {
+    default: null as number | null,
+    describe: 'stop a dev server nobody used for this long, unless its repo says otherwise; null = never',
+    parse: minutes,
+  } satisfies SettingSpec<number | null>,
+  restoreServers: {
+    default: true,
+    describe: 'start again, after homeportd restarts, the dev servers that were running',
+    parse: boolean,
+  } satisfies SettingSpec<boolean>,
+};
+
+export type SettingKey = keyof typeof SETTINGS;
+export type Settings = { [K in SettingKey]: (typeof SETTINGS)[K]['default'] };
+
+/** A PUT /api/settings body that cannot be applied; nothing of it was stored. */
+export class InvalidSettings extends Error {}
+
+export class NodeSettings {
+  constructor(readonly store: Store) {}
+
+  async all(): Promise<Settings> {
+    const rows = await this.store.db.select().from(schema.settings);
+    const values = Object.fromEntries(Object.entries(SETTINGS).map(([key, spec]) => [key, spec.default])) as Settings;
+    for (const row of rows) if (row.key in SETTINGS) (values as Record<string, unknown>)[row.key] = JSON.parse(row.value);
+    return values;
+  }
+
+  async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
+    return (await this.all())[key];
+  }
+
+  /** Checks every key first, then stores them all in one transaction (with their outbox rows). */
+  async update(patch: unknown): Promise<Settings> {
+    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new InvalidSettings(`expected a JSON object of settings: ${Object.keys(SETTINGS).join(', ')}`);
+    const parsed: [SettingKey, unknown][] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      if (!(key in SETTINGS)) throw new InvalidSettings(`unknown setting "${key}"; the settings are ${Object.keys(SETTINGS).join(', ')}`);
+      try {
+        parsed.push([key as SettingKey, SETTINGS[key as SettingKey].parse(value)]);
+      } catch (error) {
+        if (error instanceof SettingError) throw new InvalidSettings(`${key} must be ${error.message}`);
+        throw error;
+      }
+    }
+    const updatedAt = Date.now();
+    await this.store.write(async (tx) => {
+      for (const [key, value] of parsed) {
+        const json = JSON.stringify(value);
+        await tx.insert(schema.settings).values({ key, value: json, updatedAt }).onConflictDoUpdate({ target: schema.settings.key, set: { value: json, updatedAt } });
+        await recordChange(tx, 'settings', 'setting.updated', { key, value });
+      }
+    });
+    return this.all();
+  }
+}
