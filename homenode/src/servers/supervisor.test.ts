@@ -304,4 +304,18 @@ describe('Supervisor', () => {
     await until('the new listener', () => fresh.logs('web').filter((l) => l.text.startsWith('listening on')).length >= 2);
     expect(await accepts(port)).toBe(true);
   });
+
+  it('should end leftovers of servers it does not restore, and leave its own alone', async () => {
+    const logDir = join(logRoot, 'leftovers');
+    const old = supervisor({ logDir, backoff: { maxRestarts: 0 } });
+    const gone = old.start(spec('forgotten', 'node idle.js'));
+    const fresh = supervisor({ logDir });
+    const kept = fresh.start(spec('kept', 'node idle.js'));
+    await until('both up', () => old.logs('forgotten').some((l) => l.text === 'idle') && fresh.logs('kept').some((l) => l.text === 'idle'));
+    expect(await fresh.endLeftovers()).toBe(1);
+    expect(processGone(gone.pid!)).toBe(true);
+    expect(processGone(kept.pid!)).toBe(false);
+    expect(existsSync(join(logDir, 'forgotten.pid'))).toBe(false);
+    expect(await fresh.endLeftovers()).toBe(0);
+  });
 });

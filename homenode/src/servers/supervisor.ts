@@ -13,7 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backoffDelay } from '../tunnel/client.ts';
 import { TICK_MS, readProcTable, rssBytesOf, signalTree, startTimeOf, treeOf, waitTreeGone, type GroupLeader } from './proc-tree.ts';
@@ -151,6 +151,17 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
+/** The group a pid file names, if its leader still runs (same pid and start time). */
+function leftoverIn(pidFile: string, procRoot: string): GroupLeader | null {
+  try {
+    const leader = JSON.parse(readFileSync(pidFile, 'utf8')) as GroupLeader;
+    if (Number.isInteger(leader.pid) && leader.pid > 1 && startTimeOf(leader.pid, procRoot) === leader.startTime) return leader;
+  } catch {
+    // no pid file, or not ours: nothing left over
+  }
+  return null;
+}
+
 export class Supervisor extends EventEmitter<Events> {
   readonly #servers = new Map<string, Server>();
   readonly #backoff: BackoffOptions;
@@ -283,6 +294,29 @@ export class Supervisor extends EventEmitter<Events> {
   async stopAll(): Promise<void> {
     await Promise.all([...this.#servers.keys()].map((id) => this.stop(id, 'shutdown')));
     this.#updateSampler();
+  }
+
+  /**
+   * Ends every process group a previous homeportd left running (found by the pid files
+   * in logDir, checked by start time), except servers this supervisor runs. Call once at
+   * start, before restoring servers; returns how many groups were ended.
+   */
+  async endLeftovers(): Promise<number> {
+    const ours = new Set([...this.#servers.values()].map((s) => s.pidFile));
+    const files = readdirSync(this.options.logDir).filter((f) => f.endsWith('.pid') && !ours.has(join(this.options.logDir, f)));
+    let ended = 0;
+    await Promise.all(
+      files.map(async (f) => {
+        const file = join(this.options.logDir, f);
+        const leader = leftoverIn(file, this.#procRoot);
+        if (leader) {
+          await this.#terminate(leader);
+          ended++;
+        }
+        rmSync(file, { force: true });
+      }),
+    );
+    return ended;
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -436,14 +470,9 @@ export class Supervisor extends EventEmitter<Events> {
 
   /** The group a previous homeportd left running for this server, if its leader is still that process. */
   #leftoverGroup(s: Server): GroupLeader | null {
-    try {
-      const leader = JSON.parse(readFileSync(s.pidFile, 'utf8')) as GroupLeader;
-      if (Number.isInteger(leader.pid) && leader.pid > 1 && startTimeOf(leader.pid, this.#procRoot) === leader.startTime) return leader;
-    } catch {
-      // no pid file: nothing left over
-    }
-    rmSync(s.pidFile, { force: true });
-    return null;
+    const leader = leftoverIn(s.pidFile, this.#procRoot);
+    if (!leader) rmSync(s.pidFile, { force: true });
+    return leader;
   }
 
   #armIdle(s: Server) {
