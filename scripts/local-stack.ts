@@ -5,11 +5,11 @@
  * end-to-end tests and the benchmark all start Homeport through this one module.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pairWithEdge } from '../homenode/src/pairing.ts';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -46,12 +46,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-function secret(path: string): string {
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const token = randomBytes(32).toString('base64url');
-  writeFileSync(path, token + '\n', { mode: 0o600 });
-  return token;
-}
 
 /** Thrown by a probe to stop waiting at once (the process it waits for has died). */
 export class GaveUp extends Error {}
@@ -114,12 +108,32 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
   clearTimeout(timer);
 }
 
+/**
+ * The local mode pairs its node itself, as an owner would: the loopback owner makes a
+ * pairing code and homeportd's pairing trades it for a token. A token the edge still
+ * takes is kept (the edge's state persists in the data dir).
+ */
+async function pairLocalNode(stack: LocalStack, dashboardHost: string) {
+  const edge = `http://127.0.0.1:${stack.edgePort}`;
+  const tokenPath = join(stack.dataDir, 'node-token');
+  if (existsSync(tokenPath)) {
+    const token = readFileSync(tokenPath, 'utf8').trim();
+    const probe = await fetch(`${edge}/api/tunnel`, { headers: { host: dashboardHost, authorization: `Bearer ${token}` } });
+    if (probe.status === 426) return;
+  }
+  const made = await fetch(`${edge}/api/pairing-codes`, { method: 'POST', headers: { host: dashboardHost, origin: `http://${dashboardHost}` } });
+  if (made.status !== 201) throw new Error(`the local edge refused a pairing code (${made.status}): ${await made.text()}`);
+  const { code } = (await made.json()) as { code: string };
+  const paired = await pairWithEdge({ edgeUrl: edge, code, name: stack.nodeId, dataDir: stack.dataDir });
+  if (paired.nodeId !== stack.nodeId) process.stderr.write(`note: this edge already had a node "${stack.nodeId}"; this one is "${paired.nodeId}"\n`);
+  stack.nodeId = paired.nodeId;
+}
+
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const edgePort = options.port ?? 8787;
   const dataDir = resolve(options.dataDir ?? join(ROOT, '.homeport'));
   const nodeId = options.nodeId ?? 'local';
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const nodeToken = secret(join(dataDir, 'node-token'));
   const dashboardHost = `localhost:${edgePort}`;
   const shareHost = `share.localhost:${edgePort}`;
   const vars: Record<string, string> = {
@@ -128,7 +142,6 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     PUBLIC_SCHEME: 'http',
     DEFAULT_NODE: nodeId,
     LOCAL_MODE: '1',
-    NODE_TOKEN: nodeToken,
     ...options.edgeVars,
   };
   // Secrets go through a 0600 env file, never on a command line.
@@ -150,7 +163,6 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     ...process.env,
     HOMEPORT_HOME: dataDir,
     HOMEPORT_EDGE_URL: `http://127.0.0.1:${edgePort}`,
-    HOMEPORT_NODE_ID: nodeId,
     // The local edge is Homeport itself, not a dev server.
     HOMEPORT_IGNORE_PORTS: String(edgePort),
     ...options.nodeEnv,
@@ -214,6 +226,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     },
   };
   await stack.startEdge();
+  await pairLocalNode(stack, dashboardHost);
   await stack.startNode();
   await stack.waitForTunnel();
   return stack;

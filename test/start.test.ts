@@ -3,12 +3,12 @@
  * web app, and Ctrl-C stops every process it started.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './helpers/ports.ts';
-import { ROOT, waitFor } from './helpers/stack.ts';
+import { ROOT, nodeApi, waitFor } from './helpers/stack.ts';
 
 describe('npm start', () => {
   it('should print the URLs, serve the dashboard, and stop everything on Ctrl-C', async () => {
@@ -29,6 +29,10 @@ describe('npm start', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="app">');
     expect(existsSync(join(home, 'homeportd.sock'))).toBe(true);
+    // It paired its node itself: a token only this user can read, and the tunnel is up with it.
+    expect(statSync(join(home, 'node-token')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(home, 'node-token'), 'utf8')).toMatch(/^hpn_/);
+    await waitFor('the tunnel', async () => (await nodeApi<{ tunnel: { state: string } }>(join(home, 'homeportd.sock'), '/api/status')).tunnel.state === 'online', 30_000);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');

@@ -16,6 +16,7 @@ import { HUB_NODE, HUB_OWNER, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
 import { nodeAccess, nodeOfToken, nodeRoutes, pairRoutes } from './nodes/routes.ts';
 import { handleShare, isShareHost } from './share-proxy.ts';
 import { sharesApi } from './shares/api.ts';
+import { shareAccessApi } from './shares/owner-api.ts';
 
 export { NodeHub } from './node-hub.ts';
 export { Directory } from './identity/directory.ts';
@@ -41,10 +42,11 @@ api.get('/api/tunnel', async (c) => {
   return hubOf(c.env, node.id).fetch(request);
 });
 
+// Pairing is not cookie-authenticated (the code is the credential), so no CSRF check.
+api.route('/api', pairRoutes);
 api.use('/api/*', sameOrigin());
 api.route('/api', authRoutes);
 api.route('/api', oauthRoutes);
-api.route('/api', pairRoutes);
 api.use('/api/*', ownerOnly());
 api.route('/api', accountRoutes);
 api.use('/api/nodes/:node', nodeAccess());
@@ -73,6 +75,7 @@ api.get('/api/nodes/:node/ports', async (c) => {
 });
 
 api.route('/', sharesApi);
+api.route('/', shareAccessApi);
 
 // One API, two doors: the node's own API, reached through its tunnel.
 api.all('/api/nodes/:node/api/*', async (c) => {

@@ -23,6 +23,8 @@ export const VERSION = '0.1.0';
 export interface ApiDeps {
   state: NodeState;
   tunnel: () => TunnelClient | null;
+  /** re-reads the edge URL and node token (after `homeport pair`) and reconnects */
+  reloadTunnel?: () => void;
   /** the secret the 127.0.0.1 door requires as a bearer token */
   localToken: string;
   /** CPU, memory, disk and network samples for GET /api/system */
@@ -122,6 +124,15 @@ export function createApi(deps: ApiDeps) {
     if (!tunnel) throw new HTTPException(409, { message: 'this node has no edge configured' });
     tunnel.drop();
     return c.json({ ok: true });
+  });
+
+  // Only the machine's own doors: the edge has no business re-pairing the node.
+  app.post('/api/tunnel/reload', (c) => {
+    if (c.env.door === 'tunnel') throw new HTTPException(403, { message: 'not through the tunnel' });
+    if (!deps.reloadTunnel) throw new HTTPException(409, { message: 'this homeportd cannot reload its tunnel' });
+    deps.reloadTunnel();
+    const tunnel = deps.tunnel();
+    return c.json({ tunnel: tunnel ? tunnel.status : { state: 'disabled', edgeUrl: null } });
   });
 
   app.all('*', (c) => c.json({ error: 'no such route' }, 404));

@@ -36,7 +36,7 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
   });
 }
 
-export async function startDaemon(config: NodeConfig = loadConfig()): Promise<RunningDaemon> {
+export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: NodeJS.ProcessEnv = process.env): Promise<RunningDaemon> {
   const state = new NodeState(config, new PortSettingsStore(config.dataDir));
   // homeportd's own doors are not dev servers.
   const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePids: [process.pid], ignorePorts: config.ignorePorts });
@@ -45,15 +45,22 @@ export async function startDaemon(config: NodeConfig = loadConfig()): Promise<Ru
   const system = new SystemStats({ dataDir: config.dataDir });
   system.start();
   let tunnel: TunnelClient | null = null;
-  const api = createApi({ state, tunnel: () => tunnel, localToken: secretFile(config.dataDir, 'api-token'), system });
+  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), localToken: secretFile(config.dataDir, 'api-token'), system });
   const streams = new NodeStreams({
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
     keepPrefix: (port) => state.settings.get(port).keepPrefix,
     api: (request) => Promise.resolve(api.fetch(request, { door: 'tunnel' })),
   });
-  if (config.edgeUrl && config.nodeToken) {
-    tunnel = new TunnelClient({
+  /** (Re)connects with the edge URL and token in `config`; `homeport pair` asks for it after writing new ones. */
+  const connectTunnel = () => {
+    tunnel?.stop();
+    tunnel = null;
+    if (!config.edgeUrl || !config.nodeToken) {
+      log('no edge configured (pair this node with `homeport pair <edge url> <code>`): serving the LAN door only');
+      return;
+    }
+    const client = new TunnelClient({
       edgeUrl: config.edgeUrl,
       nodeId: config.nodeId,
       token: config.nodeToken,
@@ -65,14 +72,19 @@ export async function startDaemon(config: NodeConfig = loadConfig()): Promise<Ru
       backoffMaxMs: config.backoffMaxMs,
       log,
     });
-    tunnel.on('state', () => {
-      state.welcome = tunnel!.status.welcome;
+    client.on('state', () => {
+      state.welcome = client.status.welcome;
     });
-    state.on('ports', (ports) => tunnel?.sendControl({ t: 'ports', ports }));
-    tunnel.start();
-  } else {
-    log('no edge configured (HOMEPORT_EDGE_URL and a node token): serving the LAN door only');
-  }
+    tunnel = client;
+    client.start();
+  };
+  state.on('ports', (ports) => tunnel?.sendControl({ t: 'ports', ports }));
+  connectTunnel();
+  const reloadTunnel = () => {
+    const fresh = loadConfig(configEnv);
+    Object.assign(config, { edgeUrl: fresh.edgeUrl, nodeId: fresh.nodeId, nodeToken: fresh.nodeToken });
+    connectTunnel();
+  };
 
   // The API's two local doors: the Unix socket (CLI) and 127.0.0.1 (token).
   rmSync(config.socketPath, { force: true });
@@ -97,7 +109,9 @@ export async function startDaemon(config: NodeConfig = loadConfig()): Promise<Ru
   return {
     config,
     state,
-    tunnel,
+    get tunnel() {
+      return tunnel;
+    },
     async stop() {
       clearInterval(scanTimer);
       system.stop();

@@ -35,6 +35,32 @@ export function optionValue(rest: string[], name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A secret from the terminal without echo, or the first line of stdin when it is not a
+ * terminal (scripts: `echo "$PW" | homeport login …`). Never from argv, which others can read.
+ */
+export async function readSecret(label: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  if (!process.stdin.isTTY) {
+    const rl = createInterface({ input: process.stdin });
+    for await (const line of rl) {
+      rl.close();
+      return line;
+    }
+    return '';
+  }
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    process.stderr.write(label);
+    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
+    rl.question('', (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');

@@ -3,17 +3,17 @@
  * The `homeport` CLI. Every command asks the local homeportd; output is a table for
  * people, or JSON with --json.
  */
-import { createInterface } from 'node:readline';
 import type { AccessLogEntry, ShareView } from '@homeport/shared';
 import type { PortView } from '../node-state.ts';
 import type { TunnelStatus } from '../tunnel/client.ts';
 import { ApiError, DaemonUnavailable, call } from './client.ts';
-import { UsageError, table, type Command } from './command.ts';
+import { UsageError, readSecret, table, type Command } from './command.ts';
+import { accountCommands } from './commands/account.ts';
 
 export { table };
 
 /** Commands of other areas, each from its own module under commands/. */
-const COMMANDS: Command[] = [];
+const COMMANDS: Command[] = [...accountCommands];
 
 const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 
@@ -81,20 +81,6 @@ function shareOptions(rest: string[]) {
   return opts;
 }
 
-/** Reads a password from the terminal without echoing it. */
-function promptPassword(): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    process.stderr.write('Password for the share: ');
-    (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {};
-    rl.question('', (answer) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(answer);
-    });
-  });
-}
-
 function printShare(out: (s: string) => void, share: ShareView) {
   const rows = [
     ['port', String(share.port)],
@@ -139,7 +125,7 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
         let password: string | undefined;
         if (opts.password === true) {
           if (!process.stdin.isTTY) throw new UsageError('--password needs a value when stdin is not a terminal: --password <pw>');
-          password = await promptPassword();
+          password = await readSecret('Password for the share: ');
           if (!password) throw new UsageError('the password may not be empty');
         } else password = opts.password;
         const share = await call<ShareView>('PUT', `/api/shares/${port}`, { mode: opts.public ? 'public' : 'password', password, expiresIn: opts.expires ?? null });

@@ -174,7 +174,7 @@ export class TunnelClient extends EventEmitter {
 
     socket.on('unexpected-response', (_req, res) => {
       rejected = res.statusCode === 401 || res.statusCode === 403;
-      this.#status.lastError = `edge answered ${res.statusCode} to the tunnel upgrade${rejected ? ' (wrong node token?)' : ''}`;
+      this.#status.lastError = `edge answered ${res.statusCode} to the tunnel upgrade${rejected ? ': the node token is unknown or revoked; pair again with `homeport pair <edge url> <code>`' : ''}`;
       res.resume();
       socket.terminate();
     });
@@ -187,7 +187,12 @@ export class TunnelClient extends EventEmitter {
     socket.on('error', (error) => {
       this.#status.lastError = error.message;
     });
-    socket.on('close', () => {
+    socket.on('close', (code: number, reason: Buffer) => {
+      // 4003: the owner revoked this node; its token will not work again.
+      if (code === 4003) {
+        rejected = true;
+        this.#status.lastError = reason.toString() || 'this node was revoked by its owner';
+      }
       if (this.#socket !== socket) return;
       this.#socket = null;
       this.#stopPinging();
