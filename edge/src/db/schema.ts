@@ -4,7 +4,7 @@
  * shares, their access log and the password-attempt counters. drizzle-kit generates
  * migrations/edge/node-hub from this file (`npm run db:generate -w edge`).
  */
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** One row per shared port; no row means the port is private. */
 export const shares = sqliteTable('shares', {
@@ -54,3 +54,52 @@ export const loginFailures = sqliteTable('login_failures', {
   windowStart: integer('window_start').notNull(),
   count: integer('count').notNull(),
 });
+
+/**
+ * The last known state of the node's entities (repos, servers, settings…), applied from
+ * its outbox so the dashboard renders while the node is offline. One row per entity.
+ */
+export const mirror = sqliteTable(
+  'mirror',
+  {
+    topic: text('topic').notNull(),
+    key: text('key').notNull(),
+    /** JSON: the entity as the node last described it */
+    value: text('value').notNull(),
+    /** the outbox sequence number that last changed it */
+    seq: integer('seq').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.topic, t.key] })],
+);
+
+/** The node's recent outbox events, kept for browsers that resume after a reconnect. */
+export const events = sqliteTable('events', {
+  seq: integer('seq').primaryKey(),
+  topic: text('topic').notNull(),
+  type: text('type').notNull(),
+  at: integer('at').notNull(),
+  /** JSON */
+  payload: text('payload').notNull(),
+});
+
+/** Node API calls made while the node was offline, delivered once on reconnect. */
+export const commands = sqliteTable(
+  'commands',
+  {
+    /** chosen by the caller (or random): the node runs a given id at most once */
+    id: text('id').primaryKey(),
+    method: text('method').notNull(),
+    /** a node API path, e.g. /api/repos/app/server/start */
+    path: text('path').notNull(),
+    /** JSON text or null */
+    body: text('body'),
+    createdAt: integer('created_at').notNull(),
+    state: text('state', { enum: ['queued', 'delivered', 'failed', 'cancelled'] }).notNull(),
+    deliveredAt: integer('delivered_at'),
+    /** the node's answer: status and JSON body */
+    status: integer('status'),
+    result: text('result'),
+  },
+  (t) => [index('commands_state').on(t.state, t.createdAt)],
+);
