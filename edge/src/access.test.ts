@@ -1,6 +1,6 @@
 import { SELF, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { clientIpOf, isLocalOwner, isOwnerRequest, secretsEqual } from './access.ts';
+import { clientIpOf, isLocalOwner, secretsEqual } from './access.ts';
 import { configOf, type Env } from './env.ts';
 import { homeNodeToken } from './fake-node.ts';
 
@@ -34,14 +34,14 @@ describe('x-test-client-ip', () => {
   it('should be ignored unless the edge runs with TRUST_TEST_CLIENT_IP=1', () => {
     expect(config.trustTestClientIp).toBe(false);
     expect(clientIpOf(test('203.0.113.9'), config)).toBe('127.0.0.1');
-    expect(isOwnerRequest(test('203.0.113.9'), config)).toBe(true);
+    expect(isLocalOwner(test('203.0.113.9'), config)).toBe(true);
   });
 
   it('should stand in for the client address in test stacks', () => {
     const trusting = { ...config, trustTestClientIp: true };
     expect(clientIpOf(test('203.0.113.9'), trusting)).toBe('203.0.113.9');
-    expect(isOwnerRequest(test('203.0.113.9'), trusting)).toBe(false);
-    expect(isOwnerRequest(new Request('https://share.test/', { headers: { 'cf-connecting-ip': '127.0.0.1' } }), trusting)).toBe(true);
+    expect(isLocalOwner(test('203.0.113.9'), trusting)).toBe(false);
+    expect(isLocalOwner(new Request('https://share.test/', { headers: { 'cf-connecting-ip': '127.0.0.1' } }), trusting)).toBe(true);
   });
 
   it('should not make a visitor the owner on a real share request', async () => {

@@ -22,11 +22,6 @@ export function isLocalOwner(request: Request, config: EdgeConfig): boolean {
   return config.localMode && LOOPBACK.test(clientIpOf(request, config));
 }
 
-/** Whether a share request comes from the owner: the one place share policy asks (sessions extend it). */
-export function isOwnerRequest(request: Request, config: EdgeConfig): boolean {
-  return isLocalOwner(request, config);
-}
-
 /** Constant-time comparison of two secrets (digests first, so lengths do not leak). */
 export async function secretsEqual(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();

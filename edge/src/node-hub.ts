@@ -17,16 +17,18 @@ import {
   decodeFrame,
   encode,
   isPortInfoList,
+  isValidPort,
   pages,
   type PortInfo,
   type RequestHead,
   type ShareRoute,
 } from '@homeport/shared';
 import { configOf, shareUrlsOf, type Env } from './env.ts';
-import { StreamTable, pageResponse } from './relay.ts';
+import { StreamTable, pageResponse, type StreamTag } from './relay.ts';
 import { counted, countedBody } from './shares/access-log.ts';
 import { gate } from './shares/gate.ts';
-import { PRUNE_EVERY_MS, PolicyError, withoutShareCookie } from './shares/policy.ts';
+import { OwnerAccess, ownerLinkOf } from './shares/owner-access.ts';
+import { OWNER_PATH, PRUNE_EVERY_MS, PolicyError, revokesVisitors, withoutShareCookie } from './shares/policy.ts';
 import { ShareService } from './shares/service.ts';
 import { ShareStore } from './shares/store.ts';
 
@@ -47,7 +49,10 @@ export interface HubIdentity {
 
 /** What the Worker decided about a share request before handing it to the hub. */
 export interface ShareRequestInfo {
-  owner: boolean;
+  /** the loopback owner of a local-mode edge */
+  local: boolean;
+  /** the user an `hpt_` API token on the request names (the Worker resolved it), else null */
+  userId: string | null;
   form: ShareRoute['mode'];
   slug: string | null;
   secure: boolean;
@@ -72,6 +77,7 @@ export class NodeHub extends DurableObject<Env> {
   readonly #shares: ShareStore;
   #pruneScheduled = false;
   #identityCache: HubIdentity | null = null;
+  readonly #owners = new OwnerAccess(this.ctx.storage);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -108,6 +114,12 @@ export class NodeHub extends DurableObject<Env> {
         return this.#forward(request, JSON.parse(request.headers.get(HUB_TARGET)!) as RequestHead);
       case 'share':
         return this.#share(request);
+      case 'owner-ticket': {
+        // The dashboard asks on behalf of a signed-in user; only this node's owner gets a ticket.
+        const { userId, origin } = (await request.json()) as { userId: string | null; origin: string };
+        if (!userId || userId !== identity.ownerId) return Response.json({ error: "only this node's owner may open its private shares this way" }, { status: 403 });
+        return Response.json({ ticket: await this.#owners.ticket(userId, origin) });
+      }
       case 'rpc': {
         const { method, params } = (await request.json()) as { method: string; params: Record<string, unknown> };
         const answer = await this.#rpc(method, params ?? {}, request.headers.get(HUB_NODE)!);
@@ -170,8 +182,15 @@ export class NodeHub extends DurableObject<Env> {
   /** The owner's share operations, from the dashboard API or the node's own tunnel. */
   async #rpc(method: string, params: Record<string, unknown>, node: string): Promise<{ ok: true; result: unknown } | { ok: false; error: string; status: number }> {
     try {
+      const port = Number(params.port);
+      const changes = (method === 'share.set' || method === 'share.remove') && isValidPort(port);
+      // Raw rows (expired ones too): whoever got in under the old share is judged against the new one.
+      const before = changes ? this.#shares.byPort(port, -Infinity) : null;
       const result = await new ShareService(this.#shares, configOf(this.env), node).call(method, params);
-      if (method === 'share.set' || method === 'share.remove') await this.#schedule();
+      if (method === 'share.set' || method === 'share.remove') {
+        if (changes && revokesVisitors(before, this.#shares.byPort(port, -Infinity))) this.#closeVisitorSockets(port, 'share revoked');
+        await this.#schedule();
+      }
       return { ok: true, result };
     } catch (error) {
       if (error instanceof PolicyError) return { ok: false, error: error.message, status: error.status };
@@ -190,8 +209,13 @@ export class NodeHub extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(next);
   }
 
+  /** Revocation reaches open connections too: visitors' WebSockets on that port close now; the owner's stay. */
+  #closeVisitorSockets(port: number, reason: string) {
+    this.#streams.closeWebSockets((tag) => tag.port === port && !tag.owner, 1008, reason);
+  }
+
   async alarm() {
-    this.#shares.removeExpired();
+    for (const port of this.#shares.removeExpired()) this.#closeVisitorSockets(port, 'share expired');
     this.#shares.pruneLog();
     await this.#schedule();
   }
@@ -210,7 +234,20 @@ export class NodeHub extends DurableObject<Env> {
     }
     const url = new URL(request.url);
     const clientIp = head.clientIp ?? '';
-    const result = await gate(request, share, this.#shares, { prefix: target.prefix, owner: info.owner, clientIp, secure: info.secure });
+    const { ownerId } = await this.#identity();
+    // The owner: the local owner, an owner's API token (resolved by the Worker) or the owner's handshake cookie.
+    const owner = info.local || (info.userId !== null && info.userId === ownerId) || (await this.#owners.isOwner(request.headers.get('cookie'), ownerId));
+    const origin = head.origin ?? url.origin;
+    const handshake = url.pathname.slice(target.prefix.length) === OWNER_PATH;
+    const result = handshake
+      ? { pass: false as const, ...(await this.#owners.redeem(request, { ownerId, origin, prefix: target.prefix, secure: info.secure })) }
+      : await gate(request, share, this.#shares, {
+          prefix: target.prefix,
+          owner,
+          clientIp,
+          secure: info.secure,
+          ownerLink: ownerLinkOf(configOf(this.env), request.headers.get(HUB_NODE)!, origin + url.pathname + url.search),
+        });
     const entry = {
       at: Date.now(),
       port: target.port,
@@ -220,8 +257,9 @@ export class NodeHub extends DurableObject<Env> {
       clientIp,
       userAgent: (request.headers.get('user-agent') ?? '').slice(0, MAX_LOGGED_AGENT),
       method: request.method,
-      path: (url.pathname + url.search).slice(0, MAX_LOGGED_PATH),
-      authenticated: result.authenticated,
+      // The handshake's query holds a ticket: not for the log.
+      path: (handshake ? url.pathname : url.pathname + url.search).slice(0, MAX_LOGGED_PATH),
+      authenticated: 'ok' in result ? result.ok : result.authenticated,
     };
     let response: Response;
     let relayed = false;
@@ -237,10 +275,15 @@ export class NodeHub extends DurableObject<Env> {
         if (name === 'authorization' && result.usedToken) return [];
         return [[name, value]];
       });
-      response = await this.#forward(request, head, (body) => {
-        relayed = true;
-        return countedBody(body, finish);
-      });
+      response = await this.#forward(
+        request,
+        head,
+        (body) => {
+          relayed = true;
+          return countedBody(body, finish);
+        },
+        { port: target.port, owner },
+      );
     }
     return relayed ? response : counted(response, finish);
   }
@@ -272,7 +315,7 @@ export class NodeHub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
-  async #forward(request: Request, head: RequestHead, wrapBody?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>): Promise<Response> {
+  async #forward(request: Request, head: RequestHead, wrapBody?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>, tag?: StreamTag): Promise<Response> {
     const config = configOf(this.env);
     const node = request.headers.get(HUB_NODE)!;
     let tunnel = this.#tunnel();
@@ -287,6 +330,7 @@ export class NodeHub extends DurableObject<Env> {
       maxBodyBytes: config.maxBodyBytes,
       timeoutMs: config.upstreamTimeoutMs,
       wrapBody,
+      tag,
     };
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') return this.#streams.forwardWebSocket(head, options);
     return this.#streams.forward(request, head, options);

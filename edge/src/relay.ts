@@ -122,14 +122,23 @@ function fitsOneFrame(data: string | Uint8Array): boolean {
   return data.length * 3 <= MAX_PAYLOAD || new TextEncoder().encode(data).byteLength <= MAX_PAYLOAD;
 }
 
+/** Which share a visitor's WebSocket came through, so revoking that share can close it. */
+export interface StreamTag {
+  port: number;
+  /** passed as the owner: revoking a share never closes the owner's sockets */
+  owner: boolean;
+}
+
 /** The edge side of a proxied WebSocket, once the node accepted the upgrade. */
 class WebSocketStream {
   #socket: WebSocket | null = null;
   #pending: Frame[] = [];
+  #ended = false;
 
   constructor(
     readonly id: number,
     private readonly table: StreamTable,
+    readonly tag: StreamTag | null,
   ) {}
 
   attach(socket: WebSocket) {
@@ -146,6 +155,8 @@ class WebSocketStream {
       this.table.send(encode.wsMessage(this.id, data));
     });
     socket.addEventListener('close', (e) => {
+      // The edge ended it (end()): the node was told already.
+      if (this.#ended) return;
       const code = RESERVED_CLOSE.has(e.code) ? 1000 : e.code;
       this.table.send(encode.wsClose(this.id, code, e.reason));
       this.table.forget(this.id);
@@ -184,6 +195,18 @@ class WebSocketStream {
       // already closed
     }
   }
+
+  /** The edge ends the socket itself (a share was revoked): the visitor and the node both hear why. */
+  end(code: number, reason: string) {
+    this.#ended = true;
+    this.table.send(encode.wsClose(this.id, code, reason));
+    this.table.forget(this.id);
+    try {
+      this.#socket?.close(code, reason);
+    } catch {
+      // already closed
+    }
+  }
 }
 
 export interface ForwardOptions {
@@ -192,6 +215,8 @@ export interface ForwardOptions {
   timeoutMs: number;
   /** sees the response body before its length is fixed (the access log counts bytes here) */
   wrapBody?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+  /** for WebSockets through a share: which share and whether the owner opened it */
+  tag?: StreamTag;
 }
 
 /** All streams of one tunnel. Stream ids are chosen by the edge. */
@@ -220,6 +245,18 @@ export class StreamTable {
     else if (frame.type !== FrameType.Reset && frame.type !== FrameType.Window && frame.type !== FrameType.WsClose)
       // The node speaks of a stream we no longer have: tell it to drop it too.
       this.send(encode.reset(frame.streamId, 'unknown_stream', 'no such stream at the edge'));
+  }
+
+  /** Closes the open WebSockets whose tag `match` picks, e.g. visitors of a revoked share; returns how many. */
+  closeWebSockets(match: (tag: StreamTag) => boolean, code: number, reason: string): number {
+    let closed = 0;
+    for (const stream of [...this.#streams.values()]) {
+      if (stream.ws?.tag && match(stream.ws.tag)) {
+        stream.ws.end(code, reason);
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /** The tunnel dropped: every stream in flight ends now, with a clear error. */
@@ -281,7 +318,7 @@ export class StreamTable {
       for (const [name, value] of outcome.headers) headers.append(name, value);
       return new Response(stream.body(), { status: outcome.status, headers });
     }
-    const ws = new WebSocketStream(stream.id, this);
+    const ws = new WebSocketStream(stream.id, this, options.tag ?? null);
     stream.ws = ws;
     const pair = new WebSocketPair();
     ws.attach(pair[1]);

@@ -1,11 +1,15 @@
 /**
  * @module
- * Requests on the share host: find the node and port, note whether the owner asks, and
- * hand the request to that node's hub object, which applies the share's policy. Share traffic never touches a global object.
+ * Requests on the share host: find the node and port, note who asks (the local owner, or
+ * the user behind an `hpt_` API token), and hand the request to that node's hub object,
+ * which applies the share's policy. Share traffic never touches a global object, except to
+ * resolve an API token when a request carries one.
  */
 import { hostnameOf, pages, routeShareRequest, type RequestHead } from '@homeport/shared';
-import { clientIpOf, isOwnerRequest } from './access.ts';
+import { clientIpOf, isLocalOwner } from './access.ts';
 import type { EdgeConfig, Env } from './env.ts';
+import { scopeFor } from './identity/middleware.ts';
+import { TOKEN_PREFIX, apiTokenOf, bearerOf } from './identity/principal.ts';
 import { HUB_NODE, HUB_ROUTE, HUB_SHARE, HUB_TARGET, type ShareRequestInfo } from './node-hub.ts';
 import { pageResponse } from './relay.ts';
 
@@ -27,11 +31,15 @@ export async function handleShare(request: Request, env: Env, config: EdgeConfig
   const { route } = result;
   if (route.needsSlash) return new Response(null, { status: 308, headers: { location: `${route.prefix}/${url.search}` } });
 
+  // An `hpt_` token is ours: it names the owner (or nobody) and never reaches the app.
+  const bearer = bearerOf(request);
+  const apiToken = bearer?.startsWith(TOKEN_PREFIX) ? bearer : null;
   const headers: [string, string][] = [];
   let headerBytes = 0;
   for (const [name, value] of request.headers) {
     headerBytes += name.length + value.length;
     if (DROP.has(name) || name.startsWith('x-homeport-') || name.startsWith('cf-') || name === 'x-test-client-ip') continue;
+    if (name === 'authorization' && apiToken !== null) continue;
     // Headers joins repeated headers with ", " except Set-Cookie; visitors do not send that one.
     headers.push([name, value]);
   }
@@ -50,11 +58,23 @@ export async function handleShare(request: Request, env: Env, config: EdgeConfig
   };
   const forwarded = new Request(request, { headers: new Headers(request.headers) });
   // Who asks and how is decided here, once; the node's hub applies the share's policy.
-  const info: ShareRequestInfo = { owner: isOwnerRequest(request, config), form: route.mode, slug: route.slug ?? null, secure: url.protocol === 'https:' };
+  const info: ShareRequestInfo = {
+    local: isLocalOwner(request, config),
+    userId: apiToken === null ? null : await tokenUserOf(apiToken, request.method, env),
+    form: route.mode,
+    slug: route.slug ?? null,
+    secure: url.protocol === 'https:',
+  };
   forwarded.headers.set(HUB_ROUTE, 'share');
   forwarded.headers.set(HUB_NODE, route.node);
   forwarded.headers.set(HUB_TARGET, JSON.stringify(head));
   forwarded.headers.set(HUB_SHARE, JSON.stringify(info));
   const hub = env.NODE_HUB.get(env.NODE_HUB.idFromName(route.node));
   return hub.fetch(forwarded);
+}
+
+/** The user an API token names when its scopes cover the method (as on the API), else null. */
+async function tokenUserOf(token: string, method: string, env: Env): Promise<string | null> {
+  const found = await apiTokenOf(token, env);
+  return found && found.scopes.includes(scopeFor(method)) ? found.user.id : null;
 }

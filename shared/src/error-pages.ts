@@ -13,11 +13,18 @@ export interface ErrorPage {
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function errorPage(status: number, title: string, detail: string, headers: Record<string, string> = {}): ErrorPage {
+/** A way on from an error page, e.g. the owner's sign-in on a private share. */
+export interface PageLink {
+  href: string;
+  label: string;
+}
+
+export function errorPage(status: number, title: string, detail: string, headers: Record<string, string> = {}, link?: PageLink): ErrorPage {
+  const action = link ? `<p><a href="${escape(link.href)}">${escape(link.label)}</a></p>` : '';
   const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escape(title)} · Homeport</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#1f2328}
 h1{font-size:1.4rem}p{color:#57606a}</style></head>
-<body><h1>${escape(title)}</h1><p>${escape(detail)}</p><p><small>Homeport · ${status}</small></p></body></html>`;
+<body><h1>${escape(title)}</h1><p>${escape(detail)}</p>${action}<p><small>Homeport · ${status}</small></p></body></html>`;
   return {
     status,
     body,

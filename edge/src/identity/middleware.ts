@@ -9,10 +9,16 @@ import { HTTPException } from 'hono/http-exception';
 import type { Env } from '../env.ts';
 import { configOf } from '../env.ts';
 import { BadCredentials, bearerOf, principalOf, writeSessionCookie, type Principal } from './principal.ts';
+import type { Scope } from './schema.ts';
 
 export type ApiEnv = { Bindings: Env; Variables: { principal: Principal } };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The token scope a request needs: GET, HEAD and OPTIONS read, the rest write (the API's rule and the share host's). */
+export function scopeFor(method: string): Scope {
+  return SAFE_METHODS.has(method) ? 'read' : 'write';
+}
 
 /**
  * CSRF: a state-changing request must carry `Origin: <scheme>://<dashboard host>`.
@@ -44,7 +50,7 @@ export function ownerOnly() {
       throw error;
     }
     if (!principal) throw new HTTPException(401, { message: config.localMode ? 'Sign-in required: in local mode only this machine may use the API without signing in.' : 'Sign-in required.' });
-    const needed = SAFE_METHODS.has(c.req.method) ? 'read' : 'write';
+    const needed = scopeFor(c.req.method);
     if (!principal.scopes.includes(needed)) throw new HTTPException(403, { message: `this API token lacks the "${needed}" scope` });
     c.set('principal', principal);
     await next();

@@ -9,7 +9,7 @@ import { deleteCookie, setCookie } from 'hono/cookie';
 import type { EdgeConfig, Env } from '../env.ts';
 import { configOf } from '../env.ts';
 import { isLocalOwner } from '../access.ts';
-import { directoryOf } from './directory.ts';
+import { directoryOf, type PublicUser } from './directory.ts';
 import type { Role, Scope } from './schema.ts';
 import { sha256Hex } from './secrets.ts';
 
@@ -68,6 +68,12 @@ export function bearerOf(request: Request): string | null {
   return /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
 }
 
+/** The active user and scopes behind an `hpt_` API token; null for a malformed, unknown or revoked one (shape checked before any lookup). */
+export async function apiTokenOf(token: string, env: Env): Promise<{ user: PublicUser; scopes: Scope[] } | null> {
+  if (!token.startsWith(TOKEN_PREFIX) || !SECRET_SHAPE.test(token.slice(TOKEN_PREFIX.length))) return null;
+  return directoryOf(env).token(await sha256Hex(token));
+}
+
 /** Thrown when credentials were presented but are not valid (never silently ignored). */
 export class BadCredentials extends Error {}
 
@@ -78,8 +84,7 @@ export class BadCredentials extends Error {}
 export async function principalOf(request: Request, env: Env, config = configOf(env)): Promise<Principal | null> {
   const bearer = bearerOf(request);
   if (bearer !== null) {
-    if (!bearer.startsWith(TOKEN_PREFIX) || !SECRET_SHAPE.test(bearer.slice(TOKEN_PREFIX.length))) throw new BadCredentials('invalid API token');
-    const found = await directoryOf(env).token(await sha256Hex(bearer));
+    const found = await apiTokenOf(bearer, env);
     if (!found) throw new BadCredentials('invalid API token');
     return { userId: found.user.id, role: found.user.role, via: 'token', scopes: found.scopes };
   }

@@ -1,8 +1,12 @@
 /**
  * @module
  * The password page of a password share: a plain HTML form on the share's own origin,
- * no scripts, posting to `<prefix>/__homeport/login`.
+ * no scripts, posting to `<prefix>/__homeport/login`, with the owner's way in.
  */
+
+/** The words of the owner's way in, on this page and on a private share's 403 page. */
+export const OWNER_LINK_LABEL = 'Signed in as the owner? Open it';
+
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export interface LoginPageOptions {
@@ -11,6 +15,8 @@ export interface LoginPageOptions {
   status: 200 | 401 | 429;
   message?: string;
   retryAfterSeconds?: number;
+  /** the dashboard's handshake URL that lets the signed-in owner in (owner-access.ts) */
+  ownerLink?: string;
 }
 
 export function loginPage(options: LoginPageOptions): Response {
@@ -22,7 +28,8 @@ h1{font-size:1.4rem}p{color:#57606a}.error{color:#cf222e}input,button{font:inher
 ${message ? `<p class="error" role="alert">${escape(message)}</p>` : ''}
 <form method="post" action="${escape(action)}"><input type="hidden" name="next" value="${escape(next)}">
 <label>Password <input type="password" name="password" autocomplete="current-password" autofocus required></label>
-<button type="submit">Open</button></form><p><small>Homeport · ${status}</small></p></body></html>`;
+<button type="submit">Open</button></form>
+${options.ownerLink ? `<p><a href="${escape(options.ownerLink)}">${OWNER_LINK_LABEL}</a></p>` : ''}<p><small>Homeport · ${status}</small></p></body></html>`;
   const headers: Record<string, string> = {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',

@@ -1,9 +1,11 @@
 /**
  * @module
  * Share policy rules that need no storage: durations, the owner's input to share.set,
- * and the cookie a password share sets.
+ * the cookies a password share and the owner's handshake set, and which changes
+ * revoke visitors already in.
  */
 import { isValidPort, type ShareMode, type ShareSetParams } from '@homeport/shared';
+import type { ShareRow } from './store.ts';
 
 export const MODES: readonly ShareMode[] = ['private', 'password', 'public'];
 export const MAX_EXPIRY_MS = 90 * 24 * 3600_000;
@@ -13,6 +15,14 @@ export const COOKIE_TTL_MS = 12 * 3600_000;
 export const COOKIE_NAME = 'homeport_share';
 /** the reserved path under a share's prefix that serves the password page */
 export const LOGIN_PATH = '/__homeport/login';
+
+/** The owner's cookie on a share host, set by the sign-in handshake (owner-access.ts). */
+export const OWNER_COOKIE = 'homeport_owner';
+/** the reserved path under a share's prefix that ends the owner's handshake */
+export const OWNER_PATH = '/__homeport/owner';
+export const OWNER_COOKIE_TTL_MS = 12 * 3600_000;
+/** how long the one-time ticket of the handshake may wait to be used */
+export const OWNER_TICKET_TTL_MS = 60_000;
 
 /** Wrong passwords per client IP and share per window before 429. */
 export const LOGIN_LIMIT = 5;
@@ -59,26 +69,26 @@ export function checkSetParams(raw: unknown): ShareSetParams {
   return { port, mode: p.mode as ShareMode, password: (p.password as string | undefined) ?? undefined, expiresIn: (p.expiresIn as string | null | undefined) ?? null };
 }
 
-export function cookieHeader(value: string, path: string, maxAgeMs: number, secure: boolean): string {
-  return `${COOKIE_NAME}=${value}; Path=${path || '/'}; Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
+export function cookieHeader(value: string, path: string, maxAgeMs: number, secure: boolean, name = COOKIE_NAME): string {
+  return `${name}=${value}; Path=${path || '/'}; Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }
 
-/** The values of our cookie in a Cookie header (a visitor may hold several, one per path). */
-export function shareCookiesOf(header: string | null): string[] {
+/** The values of one of our cookies in a Cookie header (a visitor may hold several, one per path). */
+export function shareCookiesOf(header: string | null, name = COOKIE_NAME): string[] {
   if (!header) return [];
   return header
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part.startsWith(COOKIE_NAME + '='))
-    .map((part) => part.slice(COOKIE_NAME.length + 1));
+    .filter((part) => part.startsWith(name + '='))
+    .map((part) => part.slice(name.length + 1));
 }
 
-/** The Cookie header the app gets: ours removed. null when nothing is left. */
+/** The Cookie header the app gets: ours (the share's and the owner's) removed. null when nothing is left. */
 export function withoutShareCookie(header: string): string | null {
   const rest = header
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part && !part.startsWith(COOKIE_NAME + '='));
+    .filter((part) => part && !part.startsWith(COOKIE_NAME + '=') && !part.startsWith(OWNER_COOKIE + '='));
   return rest.length ? rest.join('; ') : null;
 }
 
@@ -87,4 +97,16 @@ export function safeNext(next: string | null | undefined, prefix: string): strin
   const home = `${prefix}/`;
   if (!next || !next.startsWith(home) || next.startsWith('//') || /[\\\r\n]/.test(next)) return home;
   return next;
+}
+
+/**
+ * Whether visitors let in under `before` lose their access under `after`: the share was
+ * removed or made private, got a new password (which rotates its cookie secret and
+ * token), or went from public to password. Their open WebSockets are closed at once.
+ */
+export function revokesVisitors(before: ShareRow | null, after: ShareRow | null): boolean {
+  if (!before) return false;
+  if (!after) return true;
+  if (after.mode === 'public') return false;
+  return before.mode === 'public' || before.cookieSecret !== after.cookieSecret;
 }
