@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
 import type { NodeState } from './node-state.ts';
+import { reposApi, type ReposApiDeps } from './repos/api.ts';
 import { systemApi } from './system/api.ts';
 import type { SystemStats } from './system/stats.ts';
 import { RpcError, type TunnelClient } from './tunnel/client.ts';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   localToken: string;
   /** CPU, memory, disk and network samples for GET /api/system */
   system?: SystemStats;
+  /** repos, dev servers, settings and secrets (the libSQL state); absent in tests of other routes */
+  repos?: ReposApiDeps;
 }
 
 /** The Unix socket and the tunnel are trusted doors; the TCP door needs the local token. */
@@ -118,6 +121,7 @@ export function createApi(deps: ApiDeps) {
   );
 
   app.route('/', systemApi(() => deps.system ?? null));
+  if (deps.repos) app.route('/', reposApi(deps.repos));
 
   app.post('/api/tunnel/reconnect', (c) => {
     const tunnel = deps.tunnel();

@@ -9,14 +9,20 @@ import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import { createApi, VERSION } from './api.ts';
 import { loadConfig, type NodeConfig } from './config.ts';
+import { openStore, type Store } from './db/index.ts';
 import { createLanServer } from './lan.ts';
+import { NodeSettings } from './node-settings.ts';
 import { NodeState } from './node-state.ts';
 import { PortSettingsStore } from './port-settings.ts';
+import { RepoServers } from './repos/servers.ts';
+import { RepoService } from './repos/service.ts';
 import { PortScanner } from './scanner.ts';
 import { secretFile } from './secrets.ts';
+import { Supervisor } from './servers/supervisor.ts';
 import { SystemStats } from './system/stats.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import { NodeStreams } from './tunnel/streams.ts';
+import { SecretStore, Vault } from './vault.ts';
 
 export function log(message: string) {
   process.stdout.write(`${new Date().toISOString()} homeportd ${message}\n`);
@@ -26,7 +32,26 @@ export interface RunningDaemon {
   config: NodeConfig;
   state: NodeState;
   tunnel: TunnelClient | null;
+  /** the libSQL state (its outbox feeds the edge's mirror) */
+  store: Store;
+  repos: RepoService;
+  servers: RepoServers;
   stop(): Promise<void>;
+}
+
+/** The durable state: a database from a newer homeportd or an unsafe vault key stops the start here. */
+async function openState(config: NodeConfig) {
+  const store = await openStore(config.dataDir);
+  try {
+    const settings = new NodeSettings(store);
+    const secrets = new SecretStore(store, Vault.fromDataDir(config.dataDir));
+    const repos = new RepoService({ store, secrets, settings, reposDir: config.reposDir, log });
+    await repos.init();
+    return { store, settings, secrets, repos };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
 }
 
 function listen(server: Server, ...args: unknown[]): Promise<void> {
@@ -37,15 +62,20 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
 }
 
 export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: NodeJS.ProcessEnv = process.env): Promise<RunningDaemon> {
+  const { store, settings, secrets, repos } = await openState(config);
   const state = new NodeState(config, new PortSettingsStore(config.dataDir));
   // homeportd's own doors are not dev servers.
   const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePids: [process.pid], ignorePorts: config.ignorePorts });
-  state.setPorts(await scanner.scan());
+  state.setPorts(repos.tagPorts(await scanner.scan()));
+  repos.on('change', () => state.setPorts(repos.tagPorts(state.ports)));
+  const supervisor = new Supervisor({ logDir: join(config.dataDir, 'servers') });
+  const servers = new RepoServers({ repos, supervisor, settings, ports: () => state.ports, log });
+  state.on('used', (port: number) => servers.touchPort(port));
 
   const system = new SystemStats({ dataDir: config.dataDir });
   system.start();
   let tunnel: TunnelClient | null = null;
-  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), localToken: secretFile(config.dataDir, 'api-token'), system });
+  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log } });
   const streams = new NodeStreams({
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
@@ -99,9 +129,11 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   const scanTimer = setInterval(() => {
     scanner
       .scan()
-      .then((ports) => state.setPorts(ports))
+      .then((ports) => state.setPorts(repos.tagPorts(ports)))
       .catch((error) => log(`scan failed: ${error.message}`));
   }, config.scanIntervalMs);
+
+  await servers.restore();
 
   writeFileSync(join(config.dataDir, 'homeportd.json'), JSON.stringify({ pid: process.pid, apiPort: config.apiPort, lanPort: config.lanPort, socket: config.socketPath }));
   log(`node "${config.nodeId}" scanning ${config.scanLow}-${config.scanHigh} every ${config.scanIntervalMs} ms; LAN door http://${config.lanHost}:${config.lanPort}/<port>/`);
@@ -112,6 +144,9 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
     get tunnel() {
       return tunnel;
     },
+    store,
+    repos,
+    servers,
     async stop() {
       clearInterval(scanTimer);
       system.stop();
@@ -122,6 +157,10 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
           s.close(() => r());
         });
       await Promise.all([close(socketDoor), close(tcpDoor), close(lan)]);
+      // Servers stop with reason `shutdown`: their desired state stays, to be restored.
+      await supervisor.stopAll();
+      await repos.close();
+      store.close();
       rmSync(config.socketPath, { force: true });
       rmSync(join(config.dataDir, 'homeportd.json'), { force: true });
     },

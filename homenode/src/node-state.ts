@@ -48,9 +48,10 @@ export class NodeState extends EventEmitter {
     return port >= this.config.scanLow && port <= this.config.scanHigh;
   }
 
-  /** Where to connect for a forwarded request, or the page that says why not. */
+  /** Where to connect for a forwarded request, or the page that says why not. Emits 'used' (idle timeouts). */
   resolvePort(port: number): { host: string } | { page: ErrorPage } {
     if (!this.inRange(port)) return { page: pages.outOfRange(port, this.config.scanLow, this.config.scanHigh) };
+    this.emit('used', port);
     return { host: connectHostFor(this.#ports.find((p) => p.port === port)?.address) };
   }
 

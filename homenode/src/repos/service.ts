@@ -23,7 +23,7 @@ export type ServerRow = typeof schema.servers.$inferSelect;
 /** A request the service cannot carry out; `status` is the HTTP status the API answers. */
 export class RepoError extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 502,
+    readonly status: 400 | 404 | 409 | 422 | 502,
     message: string,
   ) {
     super(message);
@@ -206,6 +206,8 @@ export class RepoService extends EventEmitter<RepoServiceEvents> {
   /** repo root → registered repo, for tagging scanned ports */
   #byPath = new Map<string, { id: string; name: string }>();
   readonly #log: (message: string) => void;
+  /** runs before a repo is forgotten (its dev server is stopped there) */
+  beforeRemove: ((repo: RepoRow) => Promise<void>) | null = null;
 
   constructor(readonly options: RepoServiceOptions) {
     super();
@@ -520,6 +522,7 @@ export class RepoService extends EventEmitter<RepoServiceEvents> {
       return { removed, filesDeleted: true };
     }
     if (options.deleteFiles) await this.#checkDeletable(repo);
+    await this.beforeRemove?.(repo);
     await this.#deleteRow(repo, 'removed by the owner');
     if (options.deleteFiles) {
       await rm(repo.path, { recursive: true, force: true });
