@@ -21,6 +21,17 @@ const SCRIPTS: Record<string, string> = {
     const { spawn } = require('child_process');
     spawn(process.execPath, [__dirname + '/server.js', process.argv[2]], { stdio: 'inherit', detached: !!process.env.DETACH });
     setInterval(() => {}, 1000);`,
+  // Starts server.js as its child, and exits (code 3) once that listens, leaving it behind.
+  'leave-child.js': `
+    const { spawn } = require('child_process');
+    const port = Number(process.argv[2]);
+    spawn(process.execPath, [__dirname + '/server.js', port], { stdio: 'inherit' });
+    const probe = () => {
+      const s = require('net').connect(port, '127.0.0.1');
+      s.on('connect', () => { s.destroy(); setTimeout(() => process.exit(3), 400); });
+      s.on('error', () => setTimeout(probe, 50));
+    };
+    probe();`,
   'crash-later.js': `console.log('up'); setTimeout(() => { console.error('boom'); process.exit(7); }, Number(process.argv[2]));`,
   'idle.js': `console.log('idle'); setInterval(() => {}, 1000);`,
   // 50 MB resident, and busy most of the time.
@@ -72,7 +83,8 @@ function supervisor(options: Partial<SupervisorOptions> = {}): Supervisor {
 
 const spec = (id: string, command: string, extra: Partial<ServerSpec> = {}): ServerSpec => ({ id, cwd: dir, command, env: {}, ...extra });
 
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+// Generous bounds: the machine may be busy, and a node process can take a while to boot.
+async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -119,7 +131,7 @@ function processGone(pid: number): boolean {
 
 const listenerPid = (sup: Supervisor, id: string) => until('the listening line', () => Number(/listening on \d+ pid (\d+)/.exec(logText(sup, id))?.[1] ?? 0));
 
-describe('Supervisor', () => {
+describe('Supervisor', { timeout: 30_000 }, () => {
   it('should go from starting to running and report the process', async () => {
     const sup = supervisor();
     const port = await freePort();
@@ -128,7 +140,7 @@ describe('Supervisor', () => {
     expect(first.state).toBe('starting');
     expect(first.pid).toBeGreaterThan(0);
     await inState(sup, 'web', 'running');
-    expect(await accepts(port)).toBe(true);
+    await until('the server to listen', () => accepts(port));
     expect(seen).toEqual(['starting', 'running']);
     expect(sup.list().map((s) => s.id)).toEqual(['web']);
     expect(() => sup.start(spec('web', 'node server.js', { port }))).toThrow(SupervisorError);
@@ -138,7 +150,7 @@ describe('Supervisor', () => {
     const sup = supervisor();
     const seen = states(sup, 'crashy');
     sup.start(spec('crashy', 'node crash-later.js 400'));
-    const final = await inState(sup, 'crashy', 'errored', 8000);
+    const final = await inState(sup, 'crashy', 'errored', 15_000);
     // maxRestarts 2: the first run and two restarts crash; the third crash gives up.
     expect(final.restarts).toBe(2);
     expect(final.exitCode).toBe(7);
@@ -153,13 +165,13 @@ describe('Supervisor', () => {
   });
 
   it('should report a start command that exits at once, with its last lines', async () => {
-    const sup = supervisor();
+    const sup = supervisor({ readyAfterMs: 2000 });
     const status = sup.start(spec('broken', `echo "> vite"; echo "Error: Cannot find module 'vite'" >&2; exit 1`));
     expect(status.state).toBe('starting');
     const final = await inState(sup, 'broken', 'errored');
     expect(final.restarts).toBe(0);
     expect(final.exitCode).toBe(1);
-    expect(final.lastError).toContain('exited with code 1 before it was up for 300 ms');
+    expect(final.lastError).toContain('exited with code 1 before it was up for 2000 ms');
     expect(final.lastError).toContain("Error: Cannot find module 'vite'");
     expect(final.lastError).toContain('> vite');
   });
@@ -200,10 +212,10 @@ describe('Supervisor', () => {
   it('should kill what a crashed leader left behind, so the restart gets the port back', async () => {
     const sup = supervisor();
     const port = await freePort();
-    // The shell exits after 500 ms while its server child keeps running.
-    sup.start(spec('orphans', `node server.js ${port} & sleep 0.5; exit 3`));
+    // The leader exits once its server child listens, and leaves that child running.
+    sup.start(spec('orphans', `node leave-child.js ${port}`));
     const first = await listenerPid(sup, 'orphans');
-    await until('a second listener', () => sup.logs('orphans').filter((l) => l.text.startsWith('listening on')).length >= 2, 6000);
+    await until('a second listener', () => sup.logs('orphans').filter((l) => l.text.startsWith('listening on')).length >= 2, 15_000);
     expect(processGone(first)).toBe(true);
     expect(sup.logs('orphans').some((l) => l.text.includes('EADDRINUSE'))).toBe(false);
   });
@@ -255,7 +267,7 @@ describe('Supervisor', () => {
     sup.on('stats', (s: ServerStatus) => samples.push(s));
     sup.start(spec('busy', 'node busy.js & wait'));
     // The shell leads; the 50 MB belong to its child.
-    const sample = await until('a sample of the busy child', () => samples.find((s) => (s.rssBytes ?? 0) > 40 * 1024 * 1024 && (s.cpuPercent ?? 0) > 5), 6000);
+    const sample = await until('a sample of the busy child', () => samples.find((s) => (s.rssBytes ?? 0) > 40 * 1024 * 1024 && (s.cpuPercent ?? 0) > 5), 15_000);
     expect(sample.pids).toBeGreaterThanOrEqual(2);
     expect(sample.rssBytes).toBeLessThan(1024 * 1024 * 1024);
     expect(sample.cpuPercent).toBeLessThanOrEqual(250);
@@ -270,7 +282,7 @@ describe('Supervisor', () => {
     await new Promise((r) => setTimeout(r, 1600));
     clearInterval(touching);
     expect(sup.status('lazy')!.state).toBe('running');
-    const stopped = await inState(sup, 'lazy', 'stopped', 4000);
+    const stopped = await inState(sup, 'lazy', 'stopped', 10_000);
     expect(stopped.stopReason).toBe('idle');
     expect(logText(sup, 'lazy')).toMatch(/idle for \d+ s: stopping/);
   });
@@ -295,13 +307,19 @@ describe('Supervisor', () => {
     const old = supervisor({ logDir, backoff: { maxRestarts: 0 } });
     const port = await freePort();
     const before = old.start(spec('web', `node server.js ${port}`));
-    await until('the old listener', () => accepts(port));
+    const oldListener = await listenerPid(old, 'web');
     const fresh = supervisor({ logDir });
     fresh.start(spec('web', `node server.js ${port}`));
     await inState(fresh, 'web', 'running');
-    expect(processGone(before.pid!)).toBe(true);
+    expect(processGone(before.pid!) && processGone(oldListener)).toBe(true);
     expect(logText(fresh, 'web')).toContain('from a previous homeportd');
-    await until('the new listener', () => fresh.logs('web').filter((l) => l.text.startsWith('listening on')).length >= 2);
+    const newListener = await until('the new listener', () =>
+      fresh
+        .logs('web')
+        .map((l) => Number(/^listening on \d+ pid (\d+)/.exec(l.text)?.[1] ?? 0))
+        .find((pid) => pid && pid !== oldListener),
+    );
+    expect(processGone(newListener)).toBe(false);
     expect(await accepts(port)).toBe(true);
   });
 

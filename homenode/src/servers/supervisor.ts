@@ -162,6 +162,16 @@ function leftoverIn(pidFile: string, procRoot: string): GroupLeader | null {
   return null;
 }
 
+/** Removes the pid file if it still names `leader` (another homeportd may have written its own since). */
+function removePidFile(pidFile: string, leader: GroupLeader) {
+  try {
+    const named = JSON.parse(readFileSync(pidFile, 'utf8')) as GroupLeader;
+    if (named.pid === leader.pid && named.startTime === leader.startTime) rmSync(pidFile, { force: true });
+  } catch {
+    // already gone
+  }
+}
+
 export class Supervisor extends EventEmitter<Events> {
   readonly #servers = new Map<string, Server>();
   readonly #backoff: BackoffOptions;
@@ -231,7 +241,7 @@ export class Supervisor extends EventEmitter<Events> {
       await Promise.race([Promise.all([exited, s.drained]), new Promise((r) => setTimeout(r, DRAIN_MS))]);
       s.child = null;
       s.leader = null;
-      rmSync(s.pidFile, { force: true });
+      removePidFile(s.pidFile, leader);
       this.#system(s, 'stopped');
       s.log.close();
       this.#setState(s, 'stopped', { pid: null, stopReason: reason, exitCode: child?.exitCode ?? null, cpuPercent: null, rssBytes: null, pids: 0 });
@@ -425,7 +435,7 @@ export class Supervisor extends EventEmitter<Events> {
     if (s.generation !== generation) return;
     s.child = null;
     s.leader = null;
-    rmSync(s.pidFile, { force: true });
+    removePidFile(s.pidFile, leader);
     const how = describeExit(code, signal);
     const exit = { pid: null, exitCode: code, cpuPercent: null, rssBytes: null, pids: 0 };
 
