@@ -1,8 +1,8 @@
 /**
  * @module
  * Who is calling: a browser session (host-only cookie of the dashboard host), a bearer
- * API token, or, in local mode, the loopback owner. Used by the API middleware and by
- * share policy (`ownerOf`) for private shares.
+ * API token, or, in local mode, the loopback owner. Used by the API middleware; the share
+ * host resolves only API tokens (`apiTokenOf`), since sessions never reach it.
  */
 import type { Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
