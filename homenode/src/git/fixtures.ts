@@ -26,7 +26,8 @@ export interface Sandbox {
 export async function gitSandbox(): Promise<Sandbox> {
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'homeport-git-')));
   const globalConfig = join(dir, 'gitconfig');
-  await writeFile(globalConfig, '[init]\n\tdefaultBranch = main\n');
+  // useConfigOnly: no identity guessed from the host, so "who are you?" is the same everywhere
+  await writeFile(globalConfig, '[init]\n\tdefaultBranch = main\n[user]\n\tuseConfigOnly = true\n');
   process.env.GIT_CONFIG_GLOBAL = globalConfig;
   process.env.GIT_CONFIG_NOSYSTEM = '1';
   const remote = join(dir, 'remote.git');
