@@ -14,6 +14,7 @@ import { oauthRoutes } from './identity/oauth.ts';
 import { hubCall, hubOf, hubRequest } from './hub-client.ts';
 import { HUB_NODE, HUB_OWNER, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
 import { nodeAccess, nodeOfToken, nodeRoutes, pairRoutes } from './nodes/routes.ts';
+import { syncRoutes } from './sync/routes.ts';
 import { handleShare, isShareHost } from './share-proxy.ts';
 import { sharesApi } from './shares/api.ts';
 import { shareAccessApi } from './shares/owner-api.ts';
@@ -52,6 +53,7 @@ api.route('/api', accountRoutes);
 api.use('/api/nodes/:node', nodeAccess());
 api.use('/api/nodes/:node/*', nodeAccess());
 api.route('/api', nodeRoutes);
+api.route('/api', syncRoutes);
 
 api.get('/api/nodes/:node/ports', async (c) => {
   const node = c.req.param('node');

@@ -25,6 +25,8 @@ import {
 } from '@homeport/shared';
 import { configOf, shareUrlsOf, type Env } from './env.ts';
 import { StreamTable, pageResponse, type StreamTag } from './relay.ts';
+import { commandView } from './sync/commands.ts';
+import { HubSync } from './sync/hub-sync.ts';
 import { counted, countedBody } from './shares/access-log.ts';
 import { gate } from './shares/gate.ts';
 import { OwnerAccess, ownerLinkOf } from './shares/owner-access.ts';
@@ -79,10 +81,22 @@ export class NodeHub extends DurableObject<Env> {
   #identityCache: HubIdentity | null = null;
   readonly #owners = new OwnerAccess(this.ctx.storage);
 
+  readonly #sync: HubSync;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const db = drizzle(ctx.storage);
     this.#shares = new ShareStore(db);
+    this.#sync = new HubSync({
+      ctx,
+      db,
+      nodeId: async () => (await this.#record()).nodeId,
+      online: () => this.#tunnel() !== null,
+      callNode: async (request, head) => {
+        request.headers.set(HUB_NODE, (await this.#record()).nodeId);
+        return this.#forward(request, head);
+      },
+    });
     void ctx.blockConcurrencyWhile(() => migrate(db, migrations));
   }
 
@@ -120,6 +134,14 @@ export class NodeHub extends DurableObject<Env> {
         if (!userId || userId !== identity.ownerId) return Response.json({ error: "only this node's owner may open its private shares this way" }, { status: 403 });
         return Response.json({ ticket: await this.#owners.ticket(userId, origin) });
       }
+      case 'mirror': {
+        const state = await this.#state();
+        return Response.json({ online: state.online, lastSeen: state.lastSeen, ...this.#sync.mirror.snapshot() });
+      }
+      case 'live':
+        return this.#sync.acceptLive();
+      case 'commands':
+        return this.#commands(request);
       case 'rpc': {
         const { method, params } = (await request.json()) as { method: string; params: Record<string, unknown> };
         const answer = await this.#rpc(method, params ?? {}, request.headers.get(HUB_NODE)!);
@@ -128,6 +150,19 @@ export class NodeHub extends DurableObject<Env> {
       default:
         return new Response('unknown hub route', { status: 400 });
     }
+  }
+
+  /** POST {id?, method, path, body?} queues (or runs) a node API call; GET lists; DELETE {id} cancels. */
+  async #commands(request: Request): Promise<Response> {
+    if (request.method === 'GET') return Response.json({ commands: this.#sync.commands.list().map(commandView) });
+    const input = (await request.json().catch(() => null)) as Record<string, unknown> | null;
+    if (!input || typeof input !== 'object') return Response.json({ error: 'expected a JSON object' }, { status: 400 });
+    if (request.method === 'DELETE') {
+      const row = typeof input.id === 'string' ? this.#sync.commands.cancel(input.id) : null;
+      return row ? Response.json({ command: commandView(row) }) : Response.json({ error: 'no queued command with that id' }, { status: 404 });
+    }
+    const { status, body } = await this.#sync.submit(input);
+    return Response.json(body, { status });
   }
 
   async #identity(): Promise<HubIdentity> {
@@ -346,6 +381,7 @@ export class NodeHub extends DurableObject<Env> {
   }
 
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+    if (this.#sync.isLive(ws)) return this.#sync.onLiveMessage(ws, message);
     this.#lastFrameAt = Date.now();
     if (typeof message === 'string') {
       ws.send(encode.control({ t: 'protocol-error', message: 'the tunnel carries binary frames only' }));
@@ -393,7 +429,12 @@ export class NodeHub extends DurableObject<Env> {
       if (isPortInfoList(message.ports)) record.ports = message.ports;
       record.lastSeen = Date.now();
       await this.ctx.storage.put('node', record);
-      ws.send(encode.control({ t: 'welcome', nodeId, ...shareUrlsOf(configOf(this.env), nodeId) }));
+      ws.send(encode.control({ t: 'welcome', nodeId, ...shareUrlsOf(configOf(this.env), nodeId), ...this.#sync.welcome() }));
+      await this.#sync.publish('node', 'node.online', { online: true, ports: record.ports });
+      // Commands queued while the node was away go out now, in order.
+      void this.#sync.deliver();
+    } else if (message.t === 'events') {
+      await this.#sync.onEvents(ws, message);
     } else if (message.t === 'rpc') {
       // The node manages its own shares only: this hub is that node's.
       const { nodeId } = ws.deserializeAttachment() as { nodeId: string };
@@ -404,11 +445,12 @@ export class NodeHub extends DurableObject<Env> {
       record.ports = message.ports;
       record.lastSeen = Date.now();
       await this.ctx.storage.put('node', record);
+      await this.#sync.publish('ports', 'ports.changed', { ports: record.ports });
     }
   }
 
   async webSocketClose(ws: WebSocket, code: number, reason: string) {
-    await this.#onTunnelGone(ws);
+    if (!this.#sync.isLive(ws)) await this.#onTunnelGone(ws);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -417,7 +459,7 @@ export class NodeHub extends DurableObject<Env> {
   }
 
   async webSocketError(ws: WebSocket) {
-    await this.#onTunnelGone(ws);
+    if (!this.#sync.isLive(ws)) await this.#onTunnelGone(ws);
   }
 
   async #onTunnelGone(ws: WebSocket) {
@@ -426,5 +468,6 @@ export class NodeHub extends DurableObject<Env> {
     const record = await this.#record();
     record.lastSeen = Date.now();
     await this.ctx.storage.put('node', record);
+    if (this.#tunnel() === null) await this.#sync.publish('node', 'node.offline', { online: false, lastSeen: record.lastSeen });
   }
 }

@@ -35,6 +35,51 @@ export interface WelcomeMessage {
   /** subdomain form, with {port} to fill in */
   subdomainUrlTemplate: string;
   dashboardUrl: string;
+  /** the last outbox sequence number the edge has applied: the node resumes after it */
+  ackedSeq?: number;
+}
+
+/** One row of the node's outbox: a change to its state (repos, servers, settings…). */
+export interface OutboxEvent {
+  seq: number;
+  topic: string;
+  type: string;
+  at: number;
+  payload: unknown;
+}
+
+/** node → edge: outbox rows in sequence order; the edge applies them once and acks. */
+export interface EventsMessage {
+  t: 'events';
+  events: OutboxEvent[];
+}
+
+/** edge → node: everything up to `seq` is applied (the node may forget it). */
+export interface AckMessage {
+  t: 'ack';
+  seq: number;
+}
+
+/** At most this many outbox rows per events message. */
+export const EVENTS_BATCH = 200;
+
+export function isOutboxEventList(v: unknown): v is OutboxEvent[] {
+  return (
+    Array.isArray(v) &&
+    v.length <= EVENTS_BATCH &&
+    v.every(
+      (e) =>
+        e &&
+        typeof e === 'object' &&
+        Number.isSafeInteger((e as OutboxEvent).seq) &&
+        (e as OutboxEvent).seq > 0 &&
+        typeof (e as OutboxEvent).topic === 'string' &&
+        (e as OutboxEvent).topic.length <= 64 &&
+        typeof (e as OutboxEvent).type === 'string' &&
+        (e as OutboxEvent).type.length <= 64 &&
+        Number.isFinite((e as OutboxEvent).at),
+    )
+  );
 }
 
 /** node → edge: the full list of listening ports, sent whenever it changes. */
