@@ -9,11 +9,12 @@ import type { TunnelStatus } from '../tunnel/client.ts';
 import { ApiError, DaemonUnavailable, call } from './client.ts';
 import { UsageError, readSecret, table, type Command } from './command.ts';
 import { accountCommands } from './commands/account.ts';
+import { repoCommands, serverLogs } from './commands/repos.ts';
 
 export { table };
 
 /** Commands of other areas, each from its own module under commands/. */
-const COMMANDS: Command[] = [...accountCommands];
+const COMMANDS: Command[] = [...accountCommands, ...repoCommands];
 
 const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 
@@ -140,6 +141,8 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
         return 0;
       }
       case 'logs': {
+        // `logs <repo>`: a dev server's output; `logs <port>`: the share's access log.
+        if (args[0] && !/^\d+$/.test(args[0])) return await serverLogs.run({ rest, flags, args, out });
         const port = parsePort(args[0]);
         const value = (name: string) => {
           const i = rest.indexOf(name);
