@@ -1,62 +1,144 @@
 /**
  * @module
- * The first screen: the home node, whether it is online, and the dev servers it sees,
- * grouped by repo, each with its share link. Refreshes every two seconds.
+ * The layout every screen sits in: a header with the nodes' status, the live
+ * connection's state and the navigation; the sign-in guard; and the app-wide share
+ * modal, command palette and status notes.
  */
-import { createResource, For, onCleanup, Show } from 'solid-js';
+import { A, useLocation, useNavigate, type RouteSectionProps } from '@solidjs/router';
+import { createEffect, For, lazy, onCleanup, Show } from 'solid-js';
 import { api } from './api.ts';
+import { ago } from './format.ts';
+import { ShareModal } from './components/ShareModal.tsx';
+import { data, session } from './state.ts';
+import { ui } from './ui.ts';
 
-export function App() {
-  const [data, { refetch }] = createResource(async () => {
-    const { nodes } = await api.nodes();
-    return Promise.all(nodes.map(async (n) => ({ ...n, ...(await api.ports(n.id)) })));
+const Palette = lazy(() => import('./components/Palette.tsx'));
+const PUBLIC_PATHS = ['/signin', '/pending'];
+
+const LIVE_LABEL = {
+  live: 'Live',
+  connecting: 'Reconnecting…',
+  polling: 'Updating every 2 s',
+  offline: 'Offline',
+} as const;
+
+export function App(props: RouteSectionProps) {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const isPublic = () => PUBLIC_PATHS.includes(location.pathname);
+
+  // The sign-in guard: signed out → /signin; signed in → never stay on /signin.
+  createEffect(() => {
+    if (session.me.loading || session.me.error) return;
+    const me = session.me();
+    if (me === null) {
+      data.stop();
+      if (!isPublic()) navigate('/signin', { replace: true });
+    } else if (me) {
+      data.start();
+      if (isPublic()) navigate('/', { replace: true });
+    }
   });
-  const timer = setInterval(() => refetch(), 2000);
-  onCleanup(() => clearInterval(timer));
+
+  const onKey = (e: KeyboardEvent) => {
+    if ((e.metaKey || e.ctrlKey) && e.key.toLowerCase() === 'k' && session.me()) {
+      e.preventDefault();
+      ui.setPaletteOpen(!ui.paletteOpen());
+    }
+  };
+  document.addEventListener('keydown', onKey);
+  onCleanup(() => document.removeEventListener('keydown', onKey));
 
   return (
-    <main>
-      <header>
-        <h1>Homeport</h1>
-      </header>
-      <Show when={!data.error} fallback={<p class="error" role="alert">{String(data.error?.message ?? data.error)}</p>}>
-        <For each={data.latest ?? []} fallback={<p>Loading…</p>}>
-          {(node) => (
-            <section aria-label={`node ${node.id}`}>
-              <h2>
-                {node.id} <span class={node.online ? 'badge online' : 'badge offline'}>{node.online ? 'online' : 'offline'}</span>
-              </h2>
-              <Show when={!node.online && node.lastSeen}>
-                <p class="muted">Last seen {new Date(node.lastSeen!).toLocaleString()} — showing the last known ports.</p>
-              </Show>
-              <table>
-                <thead>
-                  <tr>
-                    <th>Port</th>
-                    <th>Repo</th>
-                    <th class="process">Process</th>
-                    <th>Share link</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  <For each={node.ports} fallback={<tr><td colspan="4" class="muted">No dev servers listening.</td></tr>}>
-                    {(p) => (
-                      <tr data-port={p.port}>
-                        <td>{p.port}</td>
-                        <td>{p.repo?.name ?? <span class="muted">no repo</span>}</td>
-                        <td class="muted process" title={p.command ?? ''}>{p.command ?? '—'}</td>
-                        <td class="link">
-                          <a href={p.url} target="_blank" rel="noopener">{p.url}</a>
-                        </td>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </section>
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <Show when={session.me()}>
+        <Header />
+      </Show>
+      <main id="main" tabindex="-1">
+        <Show
+          when={!session.me.error}
+          fallback={
+            <div class="card">
+              <p class="error" role="alert">
+                {String(session.me.error?.message ?? session.me.error)}
+              </p>
+              <button type="button" onClick={() => session.refetch()}>
+                Try again
+              </button>
+            </div>
+          }
+        >
+          <Show when={session.me() || (session.me() === null && isPublic())} fallback={<p class="muted">Loading…</p>}>
+            {props.children}
+          </Show>
+        </Show>
+      </main>
+      <Show when={ui.shareTarget()}>{(t) => <ShareModal node={t().node} port={t().port} onClose={ui.closeShare} />}</Show>
+      <Show when={ui.paletteOpen()}>
+        <Palette onClose={() => ui.setPaletteOpen(false)} />
+      </Show>
+      <div class="note" role="status" aria-live="polite">
+        {ui.note()}
+      </div>
+    </>
+  );
+}
+
+function Header() {
+  const navigate = useNavigate();
+  const me = () => session.me();
+  const who = () => {
+    const m = me();
+    return !m ? '' : m.local ? 'Local owner' : (m.user.name ?? m.user.email);
+  };
+  async function signOut() {
+    await api.logout().catch(() => {});
+    session.setMe(null);
+    navigate('/signin', { replace: true });
+  }
+  return (
+    <header class="top">
+      <A href="/" class="brand" end>
+        Homeport
+      </A>
+      <nav aria-label="Main">
+        <A href="/" end>
+          Dashboard
+        </A>
+        <A href="/nodes">Nodes</A>
+        <A href="/settings">Settings</A>
+        <Show when={session.isAdmin()}>
+          <A href="/admin">Users</A>
+        </Show>
+      </nav>
+      <div class="status" aria-label="Connection status">
+        <For each={data.nodes() ?? []}>
+          {(n) => (
+            <A href="/nodes" class={`pill ${n.online ? 'online' : 'offline'}`} title={n.online ? 'online' : n.lastSeen ? `offline, last seen ${ago(n.lastSeen)}` : 'offline, never connected'} data-node={n.id}>
+              <span class="dot" aria-hidden="true" />
+              {n.name ?? n.id}
+              <span class="visually-hidden">{n.online ? ' online' : ' offline'}</span>
+            </A>
           )}
         </For>
-      </Show>
-    </main>
+        <span class={`pill live-${data.liveStatus()}`} data-testid="live-status">
+          {LIVE_LABEL[data.liveStatus()]}
+        </span>
+      </div>
+      <div class="user">
+        <button type="button" class="kbd-button" aria-label="Open the command palette" aria-keyshortcuts="Control+K Meta+K" onClick={() => ui.setPaletteOpen(true)}>
+          <kbd>⌘K</kbd>
+        </button>
+        <span class="muted who">{who()}</span>
+        <Show when={!me()?.local}>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </Show>
+      </div>
+    </header>
   );
 }

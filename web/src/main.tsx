@@ -1,6 +1,47 @@
 /* @refresh reload */
+/**
+ * @module
+ * The app's entry: the router and its screens. The dashboard and sign-in are in the
+ * first bundle; the other screens load when first opened.
+ */
+import { Route, Router } from '@solidjs/router';
+import { lazy } from 'solid-js';
 import { render } from 'solid-js/web';
 import { App } from './App.tsx';
+import Dashboard from './routes/Dashboard.tsx';
+import SignIn, { Pending } from './routes/SignIn.tsx';
 import './style.css';
 
-render(() => <App />, document.getElementById('app')!);
+const Admin = lazy(() => import('./routes/Admin.tsx'));
+const Nodes = lazy(() => import('./routes/Nodes.tsx'));
+const Settings = lazy(() => import('./routes/Settings.tsx'));
+const Repo = lazy(() => import('./routes/Repo.tsx'));
+const AccessLog = lazy(() => import('./routes/AccessLog.tsx'));
+
+function NotFound() {
+  return (
+    <section class="card">
+      <h1>Not found</h1>
+      <p>
+        Nothing lives at this address. <a href="/">Back to the dashboard</a>
+      </p>
+    </section>
+  );
+}
+
+render(
+  () => (
+    <Router root={App}>
+      <Route path="/" component={Dashboard} />
+      <Route path="/signin" component={SignIn} />
+      <Route path="/pending" component={Pending} />
+      <Route path="/admin" component={Admin} />
+      <Route path="/nodes" component={Nodes} />
+      <Route path="/settings" component={Settings} />
+      <Route path="/n/:node/r/:repo" component={Repo} />
+      <Route path="/n/:node/p/:port/log" component={AccessLog} />
+      <Route path="*" component={NotFound} />
+    </Router>
+  ),
+  document.getElementById('app')!,
+);

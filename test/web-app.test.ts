@@ -1,0 +1,273 @@
+/**
+ * End to end: the web app in real Chromium against the local stack. A remote owner (not
+ * the loopback local owner) creates the first account through the UI; a dev server
+ * started meanwhile appears on the dashboard by itself; the owner shares it with a
+ * password through the modal; a visitor in a fresh context is refused, enters the
+ * password and sees the page; the access log shows the visit; a flow driven only by the
+ * keyboard through Ctrl+K; a second account waits for approval; a phone-sized viewport
+ * has no horizontal scroll. Screenshots of the main screens go to docs/screenshots/.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './helpers/browser.ts';
+import { ROOT, startDevServer, startTestStack, type DevServer, type TestStack } from './helpers/stack.ts';
+
+const OWNER_IP = '203.0.113.7';
+const VISITOR_IP = '203.0.113.50';
+const OWNER = { name: 'Ada Owner', email: 'ada@example.com', password: 'correct horse battery' };
+const SHARE_PASSWORD = 'open sesame 42';
+const SHOTS = join(ROOT, 'docs/screenshots');
+/** generous: a loaded 2-core machine; every wait is for an element, never a sleep */
+const WAIT = { timeout: 30_000 };
+
+let stack: TestStack;
+let browser: Browser;
+let owner: BrowserContext;
+let page: Page;
+let early: DevServer;
+let late: DevServer | undefined;
+
+async function shot(p: Page, name: string) {
+  await p.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** No horizontal scrolling: the page is no wider than the window. */
+async function expectNoHorizontalScroll(p: Page) {
+  const { scrollWidth, innerWidth } = await p.evaluate(() => ({ scrollWidth: document.scrollingElement!.scrollWidth, innerWidth: window.innerWidth }));
+  expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  stack = await startTestStack();
+  [browser, early] = await Promise.all([launchChromium(), startDevServer('early-app')]);
+  await stack.waitForTunnel('online');
+  owner = await browser.newContext({ extraHTTPHeaders: { 'x-test-client-ip': OWNER_IP }, viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  page = await owner.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await early?.stop();
+  await late?.stop();
+  await stack?.stop();
+});
+
+describe('the web app', () => {
+  it('should send a remote visitor to sign in, and create the owner account there', async () => {
+    await page.goto(stack.dashboardUrl);
+    await page.waitForURL('**/signin', WAIT);
+    await page.getByRole('heading', { name: 'Sign in to Homeport' }).waitFor(WAIT);
+    await shot(page, 'sign-in');
+    // Wrong credentials: a message for people, still on the sign-in screen.
+    await page.getByLabel('Email').fill('nobody@example.com');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.getByRole('alert').textContent(), WAIT).toContain('wrong email or password');
+
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Name').fill(OWNER.name);
+    await page.getByLabel('Email').fill(OWNER.email);
+    await page.getByLabel('Password').fill(OWNER.password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(stack.dashboardUrl + '/', WAIT);
+    await page.getByRole('heading', { name: stack.nodeId, level: 2 }).waitFor(WAIT);
+    expect(await page.locator('header .who').textContent()).toBe(OWNER.name);
+    await page.locator(`header [data-node="${stack.nodeId}"].online`).waitFor(WAIT);
+    // The dev server that was already running is there.
+    await page.locator(`li.port[data-port="${early.port}"]`).waitFor(WAIT);
+  });
+
+  it('should show a dev server started later on the dashboard by itself', async () => {
+    late = await startDevServer('demo-app');
+    const row = page.locator(`li.port[data-port="${late.port}"]`);
+    await row.waitFor(WAIT);
+    expect(await page.locator('article.repo[data-repo="demo-app"] h3').textContent()).toBe('demo-app');
+    expect(await row.getByTestId('share-mode').textContent()).toBe('private');
+    // The node's system stats, with their charts (CPU needs two samples).
+    await page.locator('.system [data-stat=cpu] svg path.line[d^="M"]').waitFor(WAIT);
+    await page.locator('.system [data-stat=memory]').waitFor(WAIT);
+    await shot(page, 'dashboard');
+  });
+
+  let pathUrl = '';
+
+  it('should share the port with a password through the modal', async () => {
+    await page.locator(`li.port[data-port="${late!.port}"]`).getByRole('button', { name: `Share port ${late!.port}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Share :${late!.port} · demo-app` });
+    await dialog.waitFor(WAIT);
+    await dialog.getByTestId('share-state').getByText('private').waitFor(WAIT);
+    await dialog.getByRole('radio', { name: /Password/ }).check();
+    await dialog.locator('input[name=share-password]').fill(SHARE_PASSWORD);
+    await dialog.getByLabel('Ends').selectOption('24h');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByTestId('share-state').getByText('password').waitFor(WAIT);
+    expect(await dialog.getByTestId('share-state').textContent()).toMatch(/ends in (23 h 59 min|1 d|24 h)/);
+    // The token for scripts is shown once; the three link forms can be copied.
+    await dialog.getByText('shown only now').waitFor(WAIT);
+    expect(await dialog.locator('a[data-link=link]').getAttribute('href')).toMatch(new RegExp(`^http://${stack.shareHost}/s/[A-Za-z0-9_-]{22}/$`));
+    pathUrl = (await dialog.locator('a[data-link=path]').getAttribute('href'))!;
+    expect(pathUrl).toBe(`http://${stack.shareHost}/${late!.port}/`);
+    expect(await dialog.locator('a[data-link=subdomain]').getAttribute('href')).toBe(`http://${late!.port}-${stack.nodeId}.${stack.shareHost}/`);
+    await dialog.getByRole('button', { name: 'Copy path URL' }).click();
+    await page.getByRole('status').getByText('Link copied').waitFor(WAIT);
+    await shot(page, 'share-modal');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    // The dashboard follows: the port's badge says password.
+    await page.locator(`li.port[data-port="${late!.port}"] .mode-password`).waitFor(WAIT);
+  });
+
+  it('should refuse a visitor until the password is entered, then show the page', async () => {
+    const visitor = await browser.newContext({ extraHTTPHeaders: { 'x-test-client-ip': VISITOR_IP } });
+    const v = await visitor.newPage();
+    const first = await v.goto(pathUrl);
+    expect(first!.status()).toBe(401);
+    expect(await v.textContent('h1')).toBe('Password required');
+    await v.fill('input[name=password]', SHARE_PASSWORD);
+    await Promise.all([v.waitForURL(pathUrl, WAIT), v.click('button[type=submit]')]);
+    expect(await v.textContent('h1')).toBe(`dev server ${late!.port}`);
+    await visitor.close();
+  });
+
+  it('should show the visit in the access log, a page at a time', async () => {
+    await page.locator(`li.port[data-port="${late!.port}"]`).getByRole('link', { name: `Access log of port ${late!.port}` }).click();
+    await page.waitForURL(`**/n/${stack.nodeId}/p/${late!.port}/log`, WAIT);
+    const visit = page.locator('table.log tbody tr', { hasText: VISITOR_IP }).filter({ has: page.locator('td', { hasText: /^200$/ }) });
+    await visit.first().waitFor(WAIT);
+    expect(await visit.first().locator('td').last().textContent()).toBe('yes');
+    // The refused first attempt is there too.
+    await page.locator('table.log tbody tr', { hasText: VISITOR_IP }).filter({ has: page.locator('td', { hasText: /^401$/ }) }).first().waitFor(WAIT);
+    expect(await page.getByRole('button', { name: 'Newest' }).isDisabled()).toBe(true);
+    await shot(page, 'access-log');
+  });
+
+  it('should drive a flow with the keyboard through Ctrl+K', async () => {
+    await page.goto(stack.dashboardUrl);
+    await page.locator(`li.port[data-port="${late!.port}"]`).waitFor(WAIT);
+    await page.keyboard.press('Control+k');
+    const palette = page.getByRole('dialog', { name: 'Command palette' });
+    await palette.waitFor(WAIT);
+    const input = palette.getByRole('combobox');
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type(`share :${late!.port}`);
+    const options = palette.getByRole('option');
+    // The best match first, already selected.
+    await expect.poll(() => options.first().textContent(), WAIT).toContain(`Share :${late!.port} demo-app`);
+    expect(await options.first().getAttribute('aria-selected')).toBe('true');
+    // Tab stays inside the palette.
+    await page.keyboard.press('Tab');
+    expect(await palette.evaluate((el) => el.contains(document.activeElement))).toBe(true);
+    await input.focus();
+    await page.keyboard.press('Enter');
+    await palette.waitFor({ state: 'detached', ...WAIT });
+
+    // In the share modal: the chosen mode has the focus; arrow to Public, Enter saves.
+    const dialog = page.getByRole('dialog', { name: `Share :${late!.port} · demo-app` });
+    await dialog.getByTestId('share-state').getByText('password').waitFor(WAIT);
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value), WAIT).toBe('password');
+    await page.keyboard.press('ArrowDown');
+    expect(await dialog.getByRole('radio', { name: /Public/ }).isChecked()).toBe(true);
+    await page.keyboard.press('Enter');
+    await dialog.getByTestId('share-state').getByText('public').waitFor(WAIT);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    await page.locator(`li.port[data-port="${late!.port}"] .mode-public`).waitFor(WAIT);
+
+    // Arrows move the selection; Enter runs it: the access log, by keyboard only.
+    await page.keyboard.press('Control+k');
+    await palette.waitFor(WAIT);
+    await page.keyboard.type(`:${late!.port}`);
+    await expect.poll(() => options.count(), WAIT).toBe(4);
+    const selected = () => palette.locator('[role=option][aria-selected=true]').textContent();
+    const labels = await options.allTextContents();
+    const logIndex = labels.findIndex((l) => l.startsWith('Access log of'));
+    for (let i = 0; i < logIndex; i++) await page.keyboard.press('ArrowDown');
+    expect(await selected()).toContain(`Access log of :${late!.port}`);
+    await page.keyboard.press('ArrowUp');
+    expect(await selected()).not.toContain('Access log of');
+    await page.keyboard.press('ArrowDown');
+    await shot(page, 'command-palette');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/n/${stack.nodeId}/p/${late!.port}/log`, WAIT);
+
+    // Esc closes the palette and gives the page back.
+    await page.keyboard.press('Control+k');
+    await palette.waitFor(WAIT);
+    await page.keyboard.press('Escape');
+    await palette.waitFor({ state: 'detached', ...WAIT });
+  });
+
+  it('should keep a second account pending until the owner approves it', async () => {
+    const other = await browser.newContext({ extraHTTPHeaders: { 'x-test-client-ip': '203.0.113.9' } });
+    const p = await other.newPage();
+    await p.goto(`${stack.dashboardUrl}/signin`);
+    await p.getByRole('button', { name: 'Create an account' }).click();
+    await p.getByLabel('Email').fill('bob@example.com');
+    await p.getByLabel('Password').fill('bob password 123');
+    await p.getByRole('button', { name: 'Create account' }).click();
+    await p.getByRole('heading', { name: 'Waiting for approval' }).waitFor(WAIT);
+
+    await page.getByRole('link', { name: 'Users' }).click();
+    const bob = page.locator('li[data-user="bob@example.com"]');
+    await bob.getByText('pending').waitFor(WAIT);
+    await shot(page, 'users');
+    await bob.getByRole('button', { name: 'approve bob@example.com' }).click();
+    await bob.getByText('active').waitFor(WAIT);
+
+    await p.goto(`${stack.dashboardUrl}/signin`);
+    await p.getByLabel('Email').fill('bob@example.com');
+    await p.getByLabel('Password').fill('bob password 123');
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await p.waitForURL(stack.dashboardUrl + '/', WAIT);
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.getByRole('heading', { name: 'Sign in to Homeport' }).waitFor(WAIT);
+    await other.close();
+  });
+
+  it('should create and delete an API token in settings', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'API tokens' }).waitFor(WAIT);
+    await page.getByLabel('Name', { exact: true }).fill('ci script');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    expect(await page.getByTestId('new-token').textContent({ timeout: 30_000 })).toMatch(/^hpt_/);
+    await page.locator('li[data-token="ci script"]').waitFor(WAIT);
+    await shot(page, 'settings');
+    await page.getByRole('button', { name: 'Delete token ci script' }).click();
+    await page.locator('li[data-token="ci script"]').waitFor({ state: 'detached', ...WAIT });
+  });
+
+  it('should render on a phone with no horizontal scroll', async () => {
+    const phone = await browser.newContext({
+      storageState: await owner.storageState(),
+      extraHTTPHeaders: { 'x-test-client-ip': OWNER_IP },
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      colorScheme: 'dark',
+    });
+    const p = await phone.newPage();
+    await p.goto(stack.dashboardUrl);
+    await p.locator(`li.port[data-port="${late!.port}"]`).waitFor(WAIT);
+    await expectNoHorizontalScroll(p);
+    await shot(p, 'phone-dashboard');
+    await p.goto(`${stack.dashboardUrl}/n/${stack.nodeId}/p/${late!.port}/log`);
+    await p.locator('table.log tbody tr').first().waitFor(WAIT);
+    await expectNoHorizontalScroll(p);
+    await p.goto(`${stack.dashboardUrl}/`);
+    await p.locator(`li.port[data-port="${late!.port}"]`).getByRole('button', { name: `Share port ${late!.port}` }).click();
+    await p.getByRole('dialog').getByTestId('share-state').waitFor(WAIT);
+    await expectNoHorizontalScroll(p);
+    await shot(p, 'phone-share-modal');
+    await phone.close();
+  });
+
+  it('should sign out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Homeport' }).waitFor(WAIT);
+    await page.goto(stack.dashboardUrl);
+    await page.waitForURL('**/signin', WAIT);
+  });
+});

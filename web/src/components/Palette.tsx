@@ -1,0 +1,183 @@
+/**
+ * @module
+ * The command palette (Cmd+K / Ctrl+K): jump to any repo or port, share, copy a URL,
+ * open logs, start or stop a dev server. Keyboard only is enough: type to filter,
+ * arrows to move, Enter to run, Esc to close. A combobox over a listbox (WAI-ARIA), in
+ * a modal dialog that keeps the focus.
+ */
+import { useNavigate } from '@solidjs/router';
+import { createMemo, createResource, createSignal, For, onMount, Show } from 'solid-js';
+import { api, optional, type RepoInfo } from '../api.ts';
+import { groupByRepo, logPath, repoPath } from '../repos.ts';
+import { data, session } from '../state.ts';
+import { copy, ui } from '../ui.ts';
+import { trapTab } from './Dialog.tsx';
+
+export interface Command {
+  id: string;
+  label: string;
+  hint?: string;
+  run: () => void | Promise<void>;
+}
+
+/** Every word typed must appear in the label or hint; earlier matches rank first. */
+export function filterCommands(commands: Command[], query: string): Command[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return commands;
+  const scored: { c: Command; score: number }[] = [];
+  for (const c of commands) {
+    const text = `${c.label} ${c.hint ?? ''}`.toLowerCase();
+    if (!words.every((w) => text.includes(w))) continue;
+    scored.push({ c, score: words.reduce((s, w) => s + text.indexOf(w), 0) });
+  }
+  return scored.sort((a, b) => a.score - b.score).map((s) => s.c);
+}
+
+export default function Palette(props: { onClose: () => void }) {
+  const navigate = useNavigate();
+  const [query, setQuery] = createSignal('');
+  const [active, setActive] = createSignal(0);
+  let dialog!: HTMLDialogElement;
+  let input!: HTMLInputElement;
+  const listId = 'palette-list';
+
+  // Dev servers homeportd supervises (for start/stop); nodes without that API add none.
+  const [repos] = createResource(async () => {
+    const online = (data.nodes() ?? []).filter((n) => n.online);
+    return Promise.all(
+      online.map(async (n) => {
+        const [repos, servers] = await Promise.all([optional(api.repos(n.id)).catch(() => null), optional(api.servers(n.id)).catch(() => null)]);
+        return { node: n.id, repos: repos?.repos ?? [], servers: servers?.servers ?? [] };
+      }),
+    );
+  });
+
+  const go = (path: string) => () => navigate(path);
+  const commands = createMemo<Command[]>(() => {
+    const list: Command[] = [
+      { id: 'nav:/', label: 'Go to Dashboard', run: go('/') },
+      { id: 'nav:/nodes', label: 'Go to Nodes', hint: 'pair, rename, revoke', run: go('/nodes') },
+      { id: 'nav:/settings', label: 'Go to Settings', hint: 'tokens, about', run: go('/settings') },
+    ];
+    if (session.isAdmin()) list.push({ id: 'nav:/admin', label: 'Go to Users', hint: 'approve accounts', run: go('/admin') });
+    for (const node of data.nodes() ?? []) {
+      const nodeName = node.name ?? node.id;
+      for (const group of groupByRepo(data.ports[node.id]?.ports ?? [])) {
+        if (group.name) list.push({ id: `repo:${node.id}:${group.name}`, label: `Go to ${group.name}`, hint: `repo on ${nodeName}`, run: go(repoPath(node.id, group.name)) });
+        for (const p of group.ports) {
+          const what = `:${p.port}${group.name ? ` ${group.name}` : ''}`;
+          list.push(
+            { id: `open:${node.id}:${p.port}`, label: `Open ${what}`, hint: `${p.mode} · new tab`, run: () => void window.open(p.url, '_blank', 'noopener') },
+            { id: `share:${node.id}:${p.port}`, label: `Share ${what}…`, hint: `now ${p.mode}`, run: () => void ui.openShare(node.id, p.port) },
+            { id: `copy:${node.id}:${p.port}`, label: `Copy URL of ${what}`, hint: p.url, run: () => copy(p.url, 'URL') },
+            { id: `log:${node.id}:${p.port}`, label: `Access log of ${what}`, run: go(logPath(node.id, p.port)) },
+          );
+        }
+      }
+    }
+    for (const { node, repos: known, servers } of repos() ?? []) {
+      for (const r of known as RepoInfo[]) {
+        const state = servers.find((s) => s.id === r.id)?.state ?? 'stopped';
+        const running = ['running', 'starting', 'crashed'].includes(state);
+        list.push(
+          { id: `logs:${node}:${r.id}`, label: `Logs of ${r.name}`, hint: 'dev server output', run: () => navigate(`${repoPath(node, r.name)}#logs`) },
+          {
+            id: `server:${node}:${r.id}`,
+            label: `${running ? 'Stop' : 'Start'} ${r.name}`,
+            hint: 'dev server',
+            run: async () => {
+              await api.server(node, r.id, running ? 'stop' : 'start').then(
+                () => ui.notify(`${r.name}: ${running ? 'stopping' : 'starting'}`),
+                (e: Error) => ui.notify(e.message),
+              );
+            },
+          },
+        );
+      }
+    }
+    return list;
+  });
+  const results = createMemo(() => filterCommands(commands(), query()));
+  const activeId = () => (results().length ? `palette-${active()}` : undefined);
+
+  onMount(() => {
+    dialog.showModal();
+    input.focus();
+  });
+
+  function move(delta: number) {
+    const n = results().length;
+    if (!n) return;
+    setActive((active() + delta + n) % n);
+    document.getElementById(`palette-${active()}`)?.scrollIntoView({ block: 'nearest' });
+  }
+
+  function run(command: Command | undefined) {
+    if (!command) return;
+    props.onClose();
+    void command.run();
+  }
+
+  function onKeyDown(e: KeyboardEvent) {
+    if (e.key === 'ArrowDown') move(1);
+    else if (e.key === 'ArrowUp') move(-1);
+    else if (e.key === 'Home' && e.ctrlKey) setActive(0);
+    else if (e.key === 'End' && e.ctrlKey) setActive(Math.max(0, results().length - 1));
+    else if (e.key === 'Enter') run(results()[active()]);
+    else return trapTab(dialog, e);
+    e.preventDefault();
+  }
+
+  return (
+    <dialog
+      ref={dialog}
+      class="dialog palette"
+      aria-label="Command palette"
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onClose();
+      }}
+      onClick={(e) => e.target === dialog && props.onClose()}
+    >
+      <div class="dialog-inner">
+        <input
+          ref={input}
+          type="text"
+          role="combobox"
+          aria-expanded="true"
+          aria-controls={listId}
+          aria-activedescendant={activeId()}
+          aria-autocomplete="list"
+          aria-label="Type a command or search"
+          placeholder="Type a command, a repo or a port…"
+          autocomplete="off"
+          spellcheck={false}
+          value={query()}
+          onInput={(e) => {
+            setQuery(e.currentTarget.value);
+            setActive(0);
+          }}
+          onKeyDown={onKeyDown}
+        />
+        <ul id={listId} role="listbox" aria-label="Commands">
+          <For each={results()}>
+            {(c, i) => (
+              <li id={`palette-${i()}`} role="option" aria-selected={i() === active()} classList={{ active: i() === active() }} onMouseMove={() => setActive(i())} onClick={() => run(c)}>
+                <span>{c.label}</span>
+                <Show when={c.hint}>
+                  <span class="muted small hint">{c.hint}</span>
+                </Show>
+              </li>
+            )}
+          </For>
+        </ul>
+        <Show when={!results().length}>
+          <p class="muted empty">Nothing matches “{query()}”.</p>
+        </Show>
+        <p class="muted small keys" aria-hidden="true">
+          <kbd>↑</kbd> <kbd>↓</kbd> move · <kbd>Enter</kbd> run · <kbd>Esc</kbd> close
+        </p>
+      </div>
+    </dialog>
+  );
+}

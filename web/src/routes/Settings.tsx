@@ -1,0 +1,177 @@
+/**
+ * @module
+ * Settings: API tokens (create, shown once; list; delete), each node's scan range and
+ * interval as it reports them, GitHub sign-in, and versions.
+ */
+import { createResource, createSignal, For, Show } from 'solid-js';
+import { ApiError, api, optional, type Scope, type TokenInfo } from '../api.ts';
+import { ago } from '../format.ts';
+import { data, session } from '../state.ts';
+import { copy, ui } from '../ui.ts';
+
+declare const __APP_VERSION__: string;
+
+export default function Settings() {
+  return (
+    <>
+      <h1>Settings</h1>
+      <Tokens />
+      <NodeSettings />
+      <section class="card" aria-labelledby="github-title">
+        <h2 id="github-title">GitHub</h2>
+        <Show when={session.providers()?.github} fallback={<p class="muted">GitHub sign-in is not configured on this edge (docs/deploy.md).</p>}>
+          <p>GitHub sign-in is enabled on this edge.</p>
+          <a class="button" href="/api/auth/github/start">
+            Connect GitHub
+          </a>
+        </Show>
+      </section>
+      <section class="card" aria-labelledby="about-title">
+        <h2 id="about-title">About</h2>
+        <dl class="facts">
+          <dt>Web app</dt>
+          <dd data-testid="web-version">{__APP_VERSION__}</dd>
+          <For each={data.nodes() ?? []}>{(n) => <NodeVersion node={n.id} name={n.name ?? n.id} online={n.online} />}</For>
+        </dl>
+      </section>
+    </>
+  );
+}
+
+function NodeVersion(props: { node: string; name: string; online: boolean }) {
+  const [status] = createResource(() => props.online && props.node, (node) => optional(api.nodeStatus(node)).catch(() => null));
+  return (
+    <>
+      <dt>homeportd on {props.name}</dt>
+      <dd>{status()?.node.version ?? (props.online ? '…' : 'offline')}</dd>
+    </>
+  );
+}
+
+function NodeSettings() {
+  return (
+    <section class="card" aria-labelledby="scan-title">
+      <h2 id="scan-title">Port scanning</h2>
+      <For each={data.nodes() ?? []} fallback={<p class="muted">No nodes.</p>}>
+        {(n) => {
+          const [status] = createResource(() => n.online && n.id, (node) => optional(api.nodeStatus(node)).catch(() => null));
+          return (
+            <p>
+              <strong>{n.name ?? n.id}</strong>:{' '}
+              <Show when={status()?.scan} fallback={<span class="muted">{n.online ? 'loading…' : 'offline'}</span>}>
+                {(s) => (
+                  <>
+                    ports {s().low}–{s().high}, every {s().intervalMs / 1000} s
+                  </>
+                )}
+              </Show>
+            </p>
+          );
+        }}
+      </For>
+      <p class="muted small">Change them on the node: HOMEPORT_SCAN_RANGE and HOMEPORT_SCAN_INTERVAL_MS (README, Configuration).</p>
+    </section>
+  );
+}
+
+function Tokens() {
+  const [tokens, { refetch }] = createResource(async () => {
+    try {
+      return (await api.tokens()).tokens;
+    } catch (e) {
+      // The local owner has no account, so no tokens: say so instead of failing.
+      if (e instanceof ApiError && e.status === 403) return null;
+      throw e;
+    }
+  });
+  const [created, setCreated] = createSignal<(TokenInfo & { token: string }) | null>(null);
+  const [error, setError] = createSignal('');
+
+  async function create(event: SubmitEvent) {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const fields = new FormData(form);
+    const scopes = fields.getAll('scope') as Scope[];
+    setError('');
+    try {
+      setCreated(await api.createToken(String(fields.get('name') ?? ''), scopes));
+      form.reset();
+      await refetch();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  async function remove(token: TokenInfo) {
+    try {
+      await api.deleteToken(token.id);
+      ui.notify(`Token ${token.name} deleted`);
+      if (created()?.id === token.id) setCreated(null);
+      await refetch();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  return (
+    <section class="card" aria-labelledby="tokens-title">
+      <h2 id="tokens-title">API tokens</h2>
+      <Show when={tokens() !== null} fallback={<p class="muted">Tokens belong to an account: sign in with one to create them (the local owner has none).</p>}>
+        <p class="muted small">For scripts and the CLI: send <code>Authorization: Bearer &lt;token&gt;</code>. "read" covers GET, "write" everything else.</p>
+        <form class="inline" onSubmit={create}>
+          <label class="field">
+            Name
+            <input name="name" required maxLength={100} placeholder="laptop script" />
+          </label>
+          <fieldset class="checks">
+            <legend>Scopes</legend>
+            <label>
+              <input type="checkbox" name="scope" value="read" checked /> read
+            </label>
+            <label>
+              <input type="checkbox" name="scope" value="write" /> write
+            </label>
+          </fieldset>
+          <button type="submit" class="primary">
+            Create token
+          </button>
+        </form>
+        <Show when={error()}>
+          <p class="error" role="alert">
+            {error()}
+          </p>
+        </Show>
+        <Show when={created()}>
+          {(t) => (
+            <div class="token" role="note">
+              <p>New token "{t().name}", shown only now:</p>
+              <div class="copy-row">
+                <code data-testid="new-token">{t().token}</code>
+                <button type="button" onClick={() => copy(t().token, 'Token')}>
+                  Copy
+                </button>
+              </div>
+            </div>
+          )}
+        </Show>
+        <ul class="list">
+          <For each={tokens() ?? []} fallback={<li class="muted">No tokens.</li>}>
+            {(t) => (
+              <li class="row" data-token={t.name}>
+                <div class="grow">
+                  <strong>{t.name}</strong> <span class="muted small">{t.scopes.join(', ')}</span>
+                  <div class="muted small">
+                    created {ago(t.createdAt, ui.now())} · {t.lastUsedAt ? `last used ${ago(t.lastUsedAt, ui.now())}` : 'never used'}
+                  </div>
+                </div>
+                <button type="button" class="danger" onClick={() => remove(t)} aria-label={`Delete token ${t.name}`}>
+                  Delete
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+    </section>
+  );
+}
