@@ -122,6 +122,18 @@ describe('RepoService.clone', () => {
     expect(again.message).toContain('already a repo named "demo"');
   });
 
+  it('should not clone over a folder that exists, and leave it as it was', async () => {
+    const { service, dataDir } = await setup();
+    const mine = join(dataDir, 'repos', 'demo');
+    mkdirSync(mine, { recursive: true });
+    writeFileSync(join(mine, 'notes.txt'), 'mine');
+    const { status, message } = await statusOf(service.clone({ url: remote('demo').url }));
+    expect(status).toBe(409);
+    expect(message).toContain('already exists');
+    expect(existsSync(join(mine, 'notes.txt'))).toBe(true);
+    expect(await service.list()).toEqual([]);
+  });
+
   it('should remove the row and folder of a clone homeportd did not finish', async () => {
     const { service, store, dataDir } = await setup();
     const path = join(dataDir, 'repos', 'half');

@@ -234,6 +234,11 @@ export class RepoService extends EventEmitter<RepoServiceEvents> {
     this.#byPath = new Map(rows.map((r) => [r.path, { id: r.id, name: r.name }]));
   }
 
+  /** The owner's GitHub credentials for git over https, or null (also for the files/git API). */
+  async gitAuth(): Promise<GitAuth | null> {
+    return this.#auth();
+  }
+
   async #auth(): Promise<GitAuth | null> {
     const token = await this.options.secrets.get('github-token');
     return token ? { token, baseUrl: await this.options.settings.get('githubBaseUrl') } : null;
@@ -353,9 +358,19 @@ export class RepoService extends EventEmitter<RepoServiceEvents> {
       throw new RepoError(400, `git cannot clone ${url}:\n${error.message}${needsToken ? '\n(a private repo? set a GitHub token: `homeport github-token`)' : ''}`);
     }
 
+    // Made here, atomically (git clones into an empty folder): a failed clone then only ever deletes a folder of its own.
+    try {
+      await mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RepoError(409, `${dir} already exists: register it with \`homeport add ${dir}\`, or clone under another name (--name)`);
+      throw error;
+    }
     const id = newId();
     const now = Date.now();
-    const view = await this.#insert({ id, name, path: dir, remoteUrl: url, defaultBranch, source: 'clone', state: 'cloning', addedAt: now, updatedAt: now });
+    const view = await this.#insert({ id, name, path: dir, remoteUrl: url, defaultBranch, source: 'clone', state: 'cloning', addedAt: now, updatedAt: now }).catch(async (error) => {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    });
 
     const job = new CloneJob();
     this.#jobs.set(id, job);
