@@ -31,9 +31,13 @@ export function App(props: RouteSectionProps) {
   createEffect(() => {
     if (session.me.loading || session.me.error) return;
     const me = session.me();
+    // GitHub sign-in comes back to /?signin=pending or /?signin_error=<message>.
+    const search = new URLSearchParams(location.search);
+    if (search.get('signin') === 'pending') return navigate('/pending', { replace: true });
     if (me === null) {
       data.stop();
-      if (!isPublic()) navigate('/signin', { replace: true });
+      const error = search.get('signin_error');
+      if (!isPublic()) navigate(error ? `/signin?signin_error=${encodeURIComponent(error)}` : '/signin', { replace: true });
     } else if (me) {
       data.start();
       if (isPublic()) navigate('/', { replace: true });

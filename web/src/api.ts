@@ -23,7 +23,7 @@ export interface User {
 }
 
 /** Who the edge takes us for: a signed-in user, or the loopback owner of a local-mode edge. */
-export type Me = { user: User; local?: false; via: 'session' | 'token'; scopes: Scope[] } | { user: null; local: true; role: Role; via: 'local' };
+export type Me = { user: User; local?: false; via: 'session' | 'token'; scopes: Scope[]; providers?: { github?: { login: string } | null } } | { user: null; local: true; role: Role; via: 'local' };
 
 export interface TokenInfo {
   id: string;

@@ -12,6 +12,10 @@ import { copy, ui } from '../ui.ts';
 declare const __APP_VERSION__: string;
 
 export default function Settings() {
+  const githubLogin = () => {
+    const me = session.me();
+    return me && !me.local ? (me.providers?.github?.login ?? null) : null;
+  };
   return (
     <>
       <h1>Settings</h1>
@@ -19,11 +23,20 @@ export default function Settings() {
       <NodeSettings />
       <section class="card" aria-labelledby="github-title">
         <h2 id="github-title">GitHub</h2>
-        <Show when={session.providers()?.github} fallback={<p class="muted">GitHub sign-in is not configured on this edge (docs/deploy.md).</p>}>
-          <p>GitHub sign-in is enabled on this edge.</p>
-          <a class="button" href="/api/auth/github/start">
-            Connect GitHub
-          </a>
+        <Show when={session.providers()?.github} fallback={<p class="muted">GitHub sign-in is not configured on this edge (README, Sign in with GitHub).</p>}>
+          <Show
+            when={githubLogin()}
+            fallback={
+              <>
+                <p>Not connected. Signing in with a GitHub account whose primary, verified email is yours links it to this account.</p>
+                <a class="button" href="/api/auth/github/start">
+                  Connect GitHub
+                </a>
+              </>
+            }
+          >
+            {(login) => <p data-testid="github-login">Connected as @{login()}.</p>}
+          </Show>
         </Show>
       </section>
       <section class="card" aria-labelledby="about-title">

@@ -4,7 +4,7 @@
  * signed in at once; later ones wait for an admin (the pending notice). GitHub sign-in
  * is offered when the edge says it is configured.
  */
-import { A, useNavigate } from '@solidjs/router';
+import { A, useNavigate, useSearchParams } from '@solidjs/router';
 import { createSignal, Show } from 'solid-js';
 import { ApiError, api } from '../api.ts';
 import { session } from '../state.ts';
@@ -12,7 +12,8 @@ import { session } from '../state.ts';
 export default function SignIn() {
   const navigate = useNavigate();
   const [creating, setCreating] = createSignal(false);
-  const [error, setError] = createSignal('');
+  const [search] = useSearchParams<{ signin_error?: string }>();
+  const [error, setError] = createSignal(search.signin_error ? `GitHub sign-in failed: ${search.signin_error}` : '');
   const [busy, setBusy] = createSignal(false);
 
   async function submit(event: SubmitEvent) {
