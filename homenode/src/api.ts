@@ -10,6 +10,9 @@ import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
 import type { NodeState } from './node-state.ts';
 import { reposApi, type ReposApiDeps } from './repos/api.ts';
+import { gitInvocation } from './repos/git.ts';
+import { CommandMemory, commandOnce } from './sync/command-ids.ts';
+import { repoWorkApi } from './repo-work-api.ts';
 import { systemApi } from './system/api.ts';
 import type { SystemStats } from './system/stats.ts';
 import { RpcError, type TunnelClient } from './tunnel/client.ts';
@@ -26,6 +29,10 @@ export interface ApiDeps {
   tunnel: () => TunnelClient | null;
   /** re-reads the edge URL and node token (after `homeport pair`) and reconnects */
   reloadTunnel?: () => void;
+  /** how far the edge's mirror has come (outbox rows acked, rows pending) */
+  syncStatus?: () => Promise<{ ackedSeq: number; pending: number }>;
+  /** answers to commands the edge queued, by id */
+  commandMemory?: CommandMemory;
   /** the secret the 127.0.0.1 door requires as a bearer token */
   localToken: string;
   /** CPU, memory, disk and network samples for GET /api/system */
@@ -57,10 +64,13 @@ export function createApi(deps: ApiDeps) {
     return c.json({ error: 'internal error' }, 500);
   });
   app.use('*', doorGuard(deps.localToken));
+  // Queued commands from the edge run once, even when delivered again after a drop.
+  if (deps.commandMemory) app.use('*', commandOnce(deps.commandMemory));
 
-  app.get('/api/status', (c) => {
+  app.get('/api/status', async (c) => {
     const tunnel = deps.tunnel();
     return c.json({
+      sync: deps.syncStatus ? await deps.syncStatus() : null,
       node: { id: state.config.nodeId, version: VERSION, pid: process.pid },
       tunnel: tunnel ? tunnel.status : { state: 'disabled', edgeUrl: null },
       scan: { low: state.config.scanLow, high: state.config.scanHigh, intervalMs: state.config.scanIntervalMs, lastScanAt: state.lastScanAt, ports: state.ports.length },
@@ -121,7 +131,21 @@ export function createApi(deps: ApiDeps) {
   );
 
   app.route('/', systemApi(() => deps.system ?? null));
-  if (deps.repos) app.route('/', reposApi(deps.repos));
+  if (deps.repos) {
+    app.route('/', reposApi(deps.repos));
+    const { repos } = deps.repos;
+    // Files and git inside registered repos; the GitHub token reaches fetch/pull/push only.
+    app.route(
+      '/',
+      repoWorkApi(async (ref) => {
+        const repo = await repos.find(ref).catch(() => null);
+        if (!repo) return null;
+        const auth = await repos.gitAuth();
+        const gitEnv = auth ? Object.fromEntries(Object.entries(gitInvocation([], auth, {}).env).filter(([k]) => /^GIT_CONFIG_(COUNT|KEY_0|VALUE_0)$/.test(k))) : undefined;
+        return { root: repo.path, gitEnv: gitEnv as Record<string, string> | undefined };
+      }),
+    );
+  }
 
   app.post('/api/tunnel/reconnect', (c) => {
     const tunnel = deps.tunnel();

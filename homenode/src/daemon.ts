@@ -20,6 +20,8 @@ import { PortScanner } from './scanner.ts';
 import { secretFile } from './secrets.ts';
 import { Supervisor } from './servers/supervisor.ts';
 import { SystemStats } from './system/stats.ts';
+import { CommandMemory } from './sync/command-ids.ts';
+import { OutboxSender } from './sync/outbox-sender.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import { NodeStreams } from './tunnel/streams.ts';
 import { SecretStore, Vault } from './vault.ts';
@@ -75,13 +77,15 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   const system = new SystemStats({ dataDir: config.dataDir });
   system.start();
   let tunnel: TunnelClient | null = null;
-  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log } });
+  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), commandMemory: new CommandMemory(config.dataDir), syncStatus: () => outbox.status(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log } });
   const streams = new NodeStreams({
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
     keepPrefix: (port) => state.settings.get(port).keepPrefix,
     api: (request) => Promise.resolve(api.fetch(request, { door: 'tunnel' })),
   });
+  // The outbox goes to the edge's mirror whenever the tunnel is up, resuming where the edge left off.
+  const outbox = new OutboxSender(store, { send: (message) => tunnel?.sendControl(message) ?? false }, log);
   /** (Re)connects with the edge URL and token in `config`; `homeport pair` asks for it after writing new ones. */
   const connectTunnel = () => {
     tunnel?.stop();
@@ -102,8 +106,13 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
       backoffMaxMs: config.backoffMaxMs,
       log,
     });
-    client.on('state', () => {
+    client.on('state', (now: string) => {
       state.welcome = client.status.welcome;
+      if (now !== 'online') outbox.onOffline();
+    });
+    client.on('control', (message: { t: string; ackedSeq?: unknown; seq?: unknown }) => {
+      if (message.t === 'welcome') outbox.onWelcome(Number(message.ackedSeq ?? 0));
+      else if (message.t === 'ack') void outbox.onAck(Number(message.seq)).catch((error) => log(`outbox ack failed: ${error.message}`));
     });
     tunnel = client;
     client.start();

@@ -244,6 +244,8 @@ export class TunnelClient extends EventEmitter {
         } else if (frame.message.t === 'protocol-error') {
           this.#log(`edge reported a protocol error: ${String(frame.message.message)}`);
         }
+        // Others (welcome, ack…) are for whoever listens: the outbox sender among them.
+        this.emit('control', frame.message);
         return;
       default:
         this.options.streams.onFrame(frame);
