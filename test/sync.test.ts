@@ -101,7 +101,7 @@ describe('the edge mirror', () => {
     await stack.waitForTunnel();
     const mirror = await settledMirror();
     const repos = await nodeRepos();
-    expect(mirror.topics.repos.map((r) => [r.id, r.name]).sort(), `seed ${seed}`).toEqual(repos.map((r) => [r.id, r.name]).sort());
+    expect((mirror.topics.repos ?? []).map((r) => [r.id, r.name]).sort(), `seed ${seed}`).toEqual(repos.map((r) => [r.id, r.name]).sort());
     const settings = (await nodeApi<{ settings: Record<string, unknown> }>(stack.socketPath, '/api/settings')).settings;
     for (const row of mirror.topics.settings ?? []) expect(row.value, `seed ${seed}: setting ${String(row.key)}`).toEqual(settings[row.key as string]);
     // Every outbox row arrived exactly once: the edge's sequence is the node's last.

@@ -21,6 +21,7 @@ export class OutboxSender {
   #sentUpTo: number | null = null;
   #inFlight = false;
   #pumping: Promise<void> | null = null;
+  #again = false;
 
   constructor(
     private readonly store: Store,
@@ -52,7 +53,15 @@ export class OutboxSender {
 
   /** Sends the next batch if the tunnel is up and none is waiting for its ack. */
   pump(): Promise<void> {
-    this.#pumping ??= this.#sendNext().finally(() => (this.#pumping = null));
+    // A pump asked for while one runs (a welcome, an ack, a new row) runs again after it:
+    // the running one may have read the state from before.
+    this.#again = true;
+    this.#pumping ??= (async () => {
+      while (this.#again) {
+        this.#again = false;
+        await this.#sendNext();
+      }
+    })().finally(() => (this.#pumping = null));
     return this.#pumping;
   }
 
