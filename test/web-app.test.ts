@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.ts';
-import { ROOT, startDevServer, startTestStack, type DevServer, type TestStack } from './helpers/stack.ts';
+import { ROOT, makeRepo, nodeApi, startDevServer, startTestStack, type DevServer, type TestStack } from './helpers/stack.ts';
+import { freePort } from './helpers/ports.ts';
 
 const OWNER_IP = '203.0.113.7';
 const VISITOR_IP = '203.0.113.50';
@@ -32,6 +33,9 @@ let late: DevServer | undefined;
 async function shot(p: Page, name: string) {
   await p.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
+
+/** A link of the header's main navigation. */
+const nav = (p: Page, name: string) => p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
 /** No horizontal scrolling: the page is no wider than the window. */
 async function expectNoHorizontalScroll(p: Page) {
@@ -76,6 +80,8 @@ describe('the web app', () => {
     await page.getByRole('heading', { name: stack.nodeId, level: 2 }).waitFor(WAIT);
     expect(await page.locator('header .who').textContent()).toBe(OWNER.name);
     await page.locator(`header [data-node="${stack.nodeId}"].online`).waitFor(WAIT);
+    // The edge's live socket for the node is open (not the 2 s polling fallback).
+    await page.getByTestId('live-status').getByText('Live', { exact: true }).waitFor(WAIT);
     // The dev server that was already running is there.
     await page.locator(`li.port[data-port="${early.port}"]`).waitFor(WAIT);
   });
@@ -144,6 +150,34 @@ describe('the web app', () => {
     await shot(page, 'access-log');
   });
 
+  it('should start and stop a dev server from the repo page', async () => {
+    const repo = makeRepo('served-app');
+    const port = await freePort();
+    const added = await nodeApi<{ repo: { id: string; name: string } }>(stack.socketPath, '/api/repos', 'POST', { path: repo });
+    expect(added.repo.name).toBe('served-app');
+    await nodeApi(stack.socketPath, `/api/repos/${added.repo.id}/settings`, 'PUT', { command: `${process.execPath} ${join(ROOT, 'test/fixtures/dev-server.mjs')} ${port}` });
+
+    // Known to homeportd but not running: a stopped card on the dashboard, by itself.
+    await nav(page, 'Dashboard').click();
+    const card = page.locator('article.repo[data-repo="served-app"]');
+    await card.getByTestId('repo-state').getByText('stopped').waitFor(WAIT);
+    await card.getByRole('link', { name: 'served-app' }).click();
+    await page.getByRole('heading', { name: 'served-app', level: 1 }).waitFor(WAIT);
+    const state = page.getByTestId('server-state');
+    expect(await state.textContent({ timeout: 30_000 })).toBe('stopped');
+
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await state.getByText('running').waitFor(WAIT);
+    await page.locator(`li.port[data-port="${port}"]`).waitFor(WAIT);
+    await page.getByTestId('server-log').getByText(`listening ${port}`).waitFor(WAIT);
+    await shot(page, 'repo');
+
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await state.getByText('stopped').waitFor(WAIT);
+    await page.locator(`li.port[data-port="${port}"]`).waitFor({ state: 'detached', ...WAIT });
+    expect(await page.getByTestId('repo-state').textContent()).toBe('stopped');
+  });
+
   it('should drive a flow with the keyboard through Ctrl+K', async () => {
     await page.goto(stack.dashboardUrl);
     await page.locator(`li.port[data-port="${late!.port}"]`).waitFor(WAIT);
@@ -210,7 +244,7 @@ describe('the web app', () => {
     await p.getByRole('button', { name: 'Create account' }).click();
     await p.getByRole('heading', { name: 'Waiting for approval' }).waitFor(WAIT);
 
-    await page.getByRole('link', { name: 'Users' }).click();
+    await nav(page, 'Users').click();
     const bob = page.locator('li[data-user="bob@example.com"]');
     await bob.getByText('pending').waitFor(WAIT);
     await shot(page, 'users');
@@ -228,7 +262,7 @@ describe('the web app', () => {
   });
 
   it('should create and delete an API token in settings', async () => {
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await nav(page, 'Settings').click();
     await page.getByRole('heading', { name: 'API tokens' }).waitFor(WAIT);
     await page.getByLabel('Name', { exact: true }).fill('ci script');
     await page.getByRole('button', { name: 'Create token' }).click();
@@ -262,6 +296,33 @@ describe('the web app', () => {
     await expectNoHorizontalScroll(p);
     await shot(p, 'phone-share-modal');
     await phone.close();
+  });
+
+  it('should pair, rename and revoke nodes on the nodes screen', async () => {
+    await nav(page, 'Nodes').click();
+    await page.getByRole('heading', { name: 'Nodes', level: 1 }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Pair a node' }).click();
+    const command = await page.getByTestId('pair-command').textContent({ timeout: 30_000 });
+    expect(command).toMatch(new RegExp(`^npx homeport pair ${stack.dashboardUrl.replace(/[.]/g, '\\.')} [A-Z2-9]{4}-[A-Z2-9]{4}$`));
+
+    const row = page.locator(`li[data-node="${stack.nodeId}"]`);
+    await row.getByRole('button', { name: /^Rename/ }).click();
+    await row.getByLabel('Name').fill('Desk box');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await row.getByRole('heading', { name: /Desk box/ }).waitFor(WAIT);
+    await page.locator(`header [data-node="${stack.nodeId}"]`).getByText('Desk box').waitFor(WAIT);
+    await shot(page, 'nodes');
+
+    // Revoke asks first; Cancel keeps the node.
+    await row.getByRole('button', { name: 'Revoke Desk box' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Revoke Desk box?' });
+    await confirm.waitFor(WAIT);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached', ...WAIT });
+    await row.getByRole('button', { name: 'Revoke Desk box' }).click();
+    await confirm.getByRole('button', { name: 'Revoke node' }).click();
+    await row.waitFor({ state: 'detached', ...WAIT });
+    await page.getByRole('status').getByText('Desk box revoked').waitFor(WAIT);
   });
 
   it('should sign out', async () => {

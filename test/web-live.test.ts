@@ -1,15 +1,15 @@
 /**
- * The web app's live connection (web/src/live.ts) against a real WebSocket server (ws):
- * it subscribes per node, hands over events and node status, reconnects after a drop and
- * resumes with the last sequence number per topic; without a live endpoint (404) it
- * polls; with the edge gone it says offline.
+ * The web app's live connection to one node (web/src/live.ts) against a real WebSocket
+ * server (ws) speaking the hub's protocol: it subscribes, hands over events, reconnects
+ * after a drop and resumes from the last resumable sequence number, refetches after a
+ * `reset`; without a live endpoint (404) it polls; with the edge gone it says offline.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { EventEnvelope } from '@homeport/shared';
-import { LiveConnection, type LiveStatus, type NodeMessage } from '../web/src/live.ts';
+import { LiveConnection, type LiveStatus } from '../web/src/live.ts';
 import { waitFor } from './helpers/stack.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -55,13 +55,12 @@ function envelope(nodeId: string, topic: string, seq: number): EventEnvelope {
 function connect(port: number, options: { pollMs?: number } = {}) {
   const statuses: LiveStatus[] = [];
   const events: EventEnvelope[] = [];
-  const nodes: NodeMessage[] = [];
   let resyncs = 0;
   let failResync = false;
   const live = new LiveConnection(
     {
-      url: `ws://127.0.0.1:${port}/api/live`,
-      probeUrl: `http://127.0.0.1:${port}/api/live`,
+      url: `ws://127.0.0.1:${port}/api/nodes/home/live`,
+      probeUrl: `http://127.0.0.1:${port}/api/nodes/home/live`,
       topics: ['ports', 'system'],
       pollMs: options.pollMs ?? 60_000,
       backoffMinMs: 20,
@@ -71,7 +70,6 @@ function connect(port: number, options: { pollMs?: number } = {}) {
     },
     {
       onEvent: (e) => events.push(e),
-      onNode: (m) => nodes.push(m),
       onResync: async () => {
         resyncs++;
         if (failResync) throw new Error('unreachable');
@@ -84,56 +82,49 @@ function connect(port: number, options: { pollMs?: number } = {}) {
     live,
     statuses,
     events,
-    nodes,
     resyncs: () => resyncs,
     failResyncs: (fail: boolean) => (failResync = fail),
   };
 }
 
 describe('the live connection', () => {
-  it('should subscribe each node, deliver events and node status, and resume with since after a drop', async () => {
+  it('should subscribe, deliver events, resume with since after a drop, and refetch after a reset', async () => {
     const edge = await startEdge(true);
     const client = connect(edge.port);
-    client.live.setNodes(['home']);
     client.live.start();
     await waitFor('the first subscribe', async () => edge.received.length === 1, 10_000, 10);
-    expect(edge.received[0]).toEqual({ type: 'subscribe', node: 'home', topics: ['ports', 'system'], since: {} });
+    expect(edge.received[0]).toEqual({ type: 'subscribe', topics: ['ports', 'system'] });
     expect(client.statuses).toEqual(['connecting', 'live']);
     await waitFor('a resync after connecting', async () => client.resyncs() === 1, 10_000, 10);
 
-    // A node added later is subscribed at once on the open socket.
-    client.live.setNodes(['home', 'nas']);
-    await waitFor('the second subscribe', async () => edge.received.length === 2, 10_000, 10);
-    expect(edge.received[1]).toMatchObject({ node: 'nas', since: {} });
-
     const [socket] = edge.sockets;
-    socket.send(JSON.stringify(envelope('home', 'ports', 3)));
-    socket.send(JSON.stringify(envelope('home', 'ports', 7)));
-    socket.send(JSON.stringify(envelope('home', 'system', 2)));
-    socket.send(JSON.stringify({ type: 'node', node: 'nas', online: false }));
+    socket.send(JSON.stringify(envelope('home', 'repos', 3)));
+    socket.send(JSON.stringify(envelope('home', 'servers', 7)));
+    // Live-only (seq 0): delivered, but not a place to resume from.
+    socket.send(JSON.stringify(envelope('home', 'ports', 0)));
     socket.send('not json');
-    socket.send(JSON.stringify({ type: 'something-else' }));
-    await waitFor('the events', async () => client.events.length === 3 && client.nodes.length === 1, 10_000, 10);
-    expect(client.events.map((e) => `${e.topic}:${e.seq}`)).toEqual(['ports:3', 'ports:7', 'system:2']);
-    expect(client.nodes).toEqual([{ type: 'node', node: 'nas', online: false }]);
-    expect(client.live.sinceOf('home')).toEqual({ ports: 7, system: 2 });
+    socket.send(JSON.stringify({ type: 'error', message: 'ignored' }));
+    await waitFor('the events', async () => client.events.length === 3, 10_000, 10);
+    expect(client.events.map((e) => `${e.topic}:${e.seq}`)).toEqual(['repos:3', 'servers:7', 'ports:0']);
+    expect(client.live.since).toBe(7);
 
     // The server drops the socket: the client comes back by itself and resumes.
     socket.terminate();
-    await waitFor('the resubscribe', async () => edge.received.length === 4, 10_000, 10);
+    await waitFor('the resubscribe', async () => edge.received.length === 2, 10_000, 10);
     expect(edge.sockets).toHaveLength(2);
-    expect(edge.received.slice(2)).toEqual([
-      { type: 'subscribe', node: 'home', topics: ['ports', 'system'], since: { ports: 7, system: 2 } },
-      { type: 'subscribe', node: 'nas', topics: ['ports', 'system'], since: {} },
-    ]);
+    expect(edge.received[1]).toEqual({ type: 'subscribe', topics: ['ports', 'system'], since: 7 });
     expect(client.statuses).toEqual(['connecting', 'live', 'connecting', 'live']);
     await waitFor('a resync after reconnecting', async () => client.resyncs() === 2, 10_000, 10);
+
+    // The events since 7 are gone: a reset moves since on and refetches everything.
+    edge.sockets[1].send(JSON.stringify({ type: 'reset', seq: 40 }));
+    await waitFor('a resync after the reset', async () => client.resyncs() === 3, 10_000, 10);
+    expect(client.live.since).toBe(40);
   });
 
   it('should poll every pollMs while the edge has no live endpoint', async () => {
     const edge = await startEdge(false);
     const client = connect(edge.port, { pollMs: 50 });
-    client.live.setNodes(['home']);
     client.live.start();
     await waitFor('polling', async () => client.statuses.includes('polling'), 10_000, 10);
     const before = client.resyncs();

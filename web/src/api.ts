@@ -95,7 +95,20 @@ export interface ServerStatus {
   rssBytes: number | null;
 }
 
-/** A repo homeportd knows (cloned or registered), with its dev server if it has one. */
+/** A repo's dev server as homeportd reports it (homenode/src/repos/servers.ts ServerView). */
+export interface ServerView {
+  repoId: string;
+  name: string;
+  desiredState: 'running' | 'stopped';
+  /** what a start runs (the owner's command or the detected one); null when there is none */
+  command: string | null;
+  /** null until this homeportd started it */
+  status: ServerStatus | null;
+  /** scanned ports whose process runs in this repo */
+  ports: number[];
+}
+
+/** A repo homeportd knows, cloned or registered (homenode/src/repos/api.ts RepoDetails). */
 export interface RepoInfo {
   id: string;
   name: string;
@@ -103,8 +116,10 @@ export interface RepoInfo {
   remoteUrl: string | null;
   defaultBranch: string | null;
   state: 'cloning' | 'ready';
-  /** how its dev server runs (homenode/src/repos/service.ts RepoView) */
-  server: { command: string | null; desiredState: 'running' | 'stopped'; autoRestart: boolean | null; idleTimeoutMinutes: number | null };
+  detected: { command: string | null; reason: string };
+  git: { branch: string | null; dirty: boolean; ahead: number | null; behind: number | null; lastCommit: { hash: string; subject: string } | null } | null;
+  /** null when this homeportd runs no supervisor */
+  runtime: ServerView | null;
 }
 
 export interface LogLine {
@@ -201,8 +216,7 @@ export const api = {
   nodeStatus: (node: string) => get<NodeStatus>(`${nodePath(node)}/api/status`),
   system: (node: string) => get<SystemReport>(`${nodePath(node)}/api/system`),
   repos: (node: string) => get<{ repos: RepoInfo[] }>(`${nodePath(node)}/api/repos`),
-  servers: (node: string) => get<{ servers: ServerStatus[] }>(`${nodePath(node)}/api/servers`),
-  server: (node: string, repo: string, action: 'start' | 'stop' | 'restart') => call<{ server: ServerStatus }>('POST', `${nodePath(node)}/api/repos/${enc(repo)}/server/${action}`, {}),
-  /** the server's log as Server-Sent Events (EventSource) */
-  serverLogUrl: (node: string, repo: string) => `${nodePath(node)}/api/repos/${enc(repo)}/server/logs`,
+  server: (node: string, repo: string, action: 'start' | 'stop' | 'restart') => call<{ status: ServerStatus }>('POST', `${nodePath(node)}/api/repos/${enc(repo)}/server/${action}`, {}),
+  /** the server's log as Server-Sent Events (`log` events, id = line seq; EventSource resumes with Last-Event-ID) */
+  serverLogUrl: (node: string, repo: string, tail = 200) => `${nodePath(node)}/api/repos/${enc(repo)}/server/logs?follow=1&tail=${tail}`,
 };

@@ -1,29 +1,26 @@
 /**
  * @module
- * The app's one live connection: a WebSocket to the edge's /api/live that subscribes to
- * the topics the app shows, per node, and resumes with `since` (the last sequence number
- * seen per topic) after a drop. It reconnects with jittered, doubling backoff. While the
- * socket is not open the app still updates: `onResync` is called every `pollMs` (and once
- * after every connect), so screens refetch. An edge without /api/live (its plain GET
- * answers 404) is retried only every `probeEveryMs`; until then polling is the way.
+ * One node's live connection: a WebSocket to the edge's `/api/nodes/:node/live` that
+ * subscribes to the topics the app shows and, after a drop, resumes with `since` (the
+ * last sequence number seen; events with seq 0 are live-only and do not count). It
+ * reconnects with jittered, doubling backoff. While the socket is not open the app still
+ * updates: `onResync` is called every `pollMs`, and once after every connect (and after
+ * the hub's `reset`, when the events since `since` are gone). An edge without the route
+ * (its plain GET answers 404) is retried only every `probeEveryMs`; until then polling is
+ * the way.
  *
- * No framework here: the app wraps the status callback in a signal (state.ts), and the
- * tests drive this module with Node's `ws` against a real server.
+ * Protocol (edge/src/sync/hub-sync.ts): → `{type:'subscribe', topics, since?}`;
+ * ← EventEnvelope | `{type:'reset', seq}` | `{type:'error', message}`.
+ *
+ * No framework here: the app wraps the status in a signal (state.ts), and the tests
+ * drive this module with Node's `ws` against a real server.
  */
 import type { EventEnvelope } from '@homeport/shared/control';
 
 export type LiveStatus = 'connecting' | 'live' | 'polling' | 'offline';
 
-/** The server's note that a node's tunnel came up or went down. */
-export interface NodeMessage {
-  type: 'node';
-  node: string;
-  online: boolean;
-}
-
 export interface LiveHandlers {
   onEvent(event: EventEnvelope): void;
-  onNode(message: NodeMessage): void;
   /** Refetch what the screens show; a rejection means the edge is unreachable. */
   onResync(): Promise<unknown>;
   onStatus(status: LiveStatus): void;
@@ -37,7 +34,7 @@ type SocketLike = Pick<WebSocket, 'send' | 'close' | 'readyState'> & {
 };
 
 export interface LiveOptions {
-  /** ws:// or wss:// URL of /api/live */
+  /** ws:// or wss:// URL of the node's live route */
   url: string;
   /** the same route over plain HTTP: 404 there means the edge has no live endpoint */
   probeUrl: string;
@@ -58,9 +55,7 @@ export class LiveConnection {
   readonly #handlers: LiveHandlers;
   readonly #WebSocket: new (url: string) => SocketLike;
   readonly #fetch: (url: string) => Promise<{ status: number }>;
-  readonly #nodes = new Set<string>();
-  /** node → topic → last seq seen */
-  readonly #since = new Map<string, Record<string, number>>();
+  #since = 0;
   #socket: SocketLike | null = null;
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -80,23 +75,14 @@ export class LiveConnection {
     return this.#status;
   }
 
-  /** The last sequence number seen per topic of a node (what a resume sends). */
-  sinceOf(node: string): Record<string, number> {
-    return { ...this.#since.get(node) };
+  /** The last resumable sequence number seen (what a resume sends). */
+  get since(): number {
+    return this.#since;
   }
 
   start(): void {
     this.#startPolling();
     this.#connect();
-  }
-
-  /** The nodes to follow; new ones are subscribed at once on an open socket. */
-  setNodes(nodes: string[]): void {
-    for (const node of nodes) {
-      if (this.#nodes.has(node)) continue;
-      this.#nodes.add(node);
-      if (this.#socket?.readyState === OPEN) this.#subscribe(node);
-    }
   }
 
   /** Try again now (e.g. the browser came back online), skipping the backoff. */
@@ -130,7 +116,7 @@ export class LiveConnection {
     try {
       socket = new this.#WebSocket(this.#options.url);
     } catch {
-      this.#retry(false);
+      void this.#retry(false);
       return;
     }
     this.#socket = socket;
@@ -140,9 +126,8 @@ export class LiveConnection {
       this.#missing = false;
       this.#stopPolling();
       this.#setStatus('live');
-      for (const node of this.#nodes) this.#subscribe(node);
-      // Events missed before `since` can reach back, and anything not sent as an event,
-      // come with one full refetch.
+      socket.send(JSON.stringify({ type: 'subscribe', topics: this.#options.topics, ...(this.#since ? { since: this.#since } : {}) }));
+      // Live-only changes (seq 0) made while we were away come with one full refetch.
       void this.#resync();
     };
     socket.onmessage = (ev) => this.#receive(ev.data);
@@ -150,7 +135,7 @@ export class LiveConnection {
     socket.onclose = () => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      this.#retry(opened);
+      void this.#retry(opened);
     };
   }
 
@@ -175,10 +160,6 @@ export class LiveConnection {
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 
-  #subscribe(node: string): void {
-    this.#socket?.send(JSON.stringify({ type: 'subscribe', node, topics: this.#options.topics, since: this.sinceOf(node) }));
-  }
-
   #receive(data: unknown): void {
     if (typeof data !== 'string') return;
     let message: Record<string, unknown>;
@@ -190,12 +171,12 @@ export class LiveConnection {
     if (!message || typeof message !== 'object') return;
     if (message.v === 1 && typeof message.topic === 'string' && typeof message.nodeId === 'string') {
       const event = message as unknown as EventEnvelope;
-      const seen = this.#since.get(event.nodeId) ?? {};
-      if (typeof event.seq === 'number' && event.seq > (seen[event.topic] ?? 0)) seen[event.topic] = event.seq;
-      this.#since.set(event.nodeId, seen);
+      if (typeof event.seq === 'number' && event.seq > this.#since) this.#since = event.seq;
       this.#handlers.onEvent(event);
-    } else if (message.type === 'node' && typeof message.node === 'string') {
-      this.#handlers.onNode(message as unknown as NodeMessage);
+    } else if (message.type === 'reset' && typeof message.seq === 'number') {
+      // The events we missed are gone: start from the hub's present and refetch.
+      this.#since = message.seq;
+      void this.#resync();
     }
   }
 

@@ -6,8 +6,8 @@
  * a modal dialog that keeps the focus.
  */
 import { useNavigate } from '@solidjs/router';
-import { createMemo, createResource, createSignal, For, onMount, Show } from 'solid-js';
-import { api, optional, type RepoInfo } from '../api.ts';
+import { createMemo, createSignal, For, onMount, Show } from 'solid-js';
+import { api } from '../api.ts';
 import { groupByRepo, logPath, repoPath } from '../repos.ts';
 import { data, session } from '../state.ts';
 import { copy, ui } from '../ui.ts';
@@ -41,17 +41,6 @@ export default function Palette(props: { onClose: () => void }) {
   let input!: HTMLInputElement;
   const listId = 'palette-list';
 
-  // Dev servers homeportd supervises (for start/stop); nodes without that API add none.
-  const [repos] = createResource(async () => {
-    const online = (data.nodes() ?? []).filter((n) => n.online);
-    return Promise.all(
-      online.map(async (n) => {
-        const [repos, servers] = await Promise.all([optional(api.repos(n.id)).catch(() => null), optional(api.servers(n.id)).catch(() => null)]);
-        return { node: n.id, repos: repos?.repos ?? [], servers: servers?.servers ?? [] };
-      }),
-    );
-  });
-
   const go = (path: string) => () => navigate(path);
   const commands = createMemo<Command[]>(() => {
     const list: Command[] = [
@@ -75,22 +64,25 @@ export default function Palette(props: { onClose: () => void }) {
         }
       }
     }
-    for (const { node, repos: known, servers } of repos() ?? []) {
-      for (const r of known as RepoInfo[]) {
-        const state = servers.find((s) => s.id === r.id)?.state ?? 'stopped';
-        const running = ['running', 'starting', 'crashed'].includes(state);
+    // Dev servers homeportd supervises: start or stop, and their logs.
+    for (const node of data.nodes() ?? []) {
+      for (const r of data.repos[node.id] ?? []) {
+        if (!r.runtime) continue;
+        const running = ['running', 'starting', 'crashed'].includes(r.runtime.status?.state ?? 'stopped');
         list.push(
-          { id: `logs:${node}:${r.id}`, label: `Logs of ${r.name}`, hint: 'dev server output', run: () => navigate(`${repoPath(node, r.name)}#logs`) },
+          { id: `logs:${node.id}:${r.id}`, label: `Logs of ${r.name}`, hint: 'dev server output', run: go(`${repoPath(node.id, r.name)}#logs`) },
           {
-            id: `server:${node}:${r.id}`,
+            id: `server:${node.id}:${r.id}`,
             label: `${running ? 'Stop' : 'Start'} ${r.name}`,
             hint: 'dev server',
-            run: async () => {
-              await api.server(node, r.id, running ? 'stop' : 'start').then(
-                () => ui.notify(`${r.name}: ${running ? 'stopping' : 'starting'}`),
+            run: () =>
+              api.server(node.id, r.id, running ? 'stop' : 'start').then(
+                () => {
+                  ui.notify(`${r.name}: ${running ? 'stopped' : 'starting'}`);
+                  void data.refreshRepos(node.id);
+                },
                 (e: Error) => ui.notify(e.message),
-              );
-            },
+              ),
           },
         );
       }

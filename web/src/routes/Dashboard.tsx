@@ -6,7 +6,7 @@
  */
 import { A } from '@solidjs/router';
 import { createMemo, For, Show } from 'solid-js';
-import type { NodeSummary } from '../api.ts';
+import type { NodeSummary, PortRow, RepoInfo } from '../api.ts';
 import { PortItem } from '../components/PortItem.tsx';
 import { SystemPanel } from '../components/SystemPanel.tsx';
 import { ago } from '../format.ts';
@@ -53,11 +53,27 @@ export function NodeStateLine(props: { node: NodeSummary }) {
   );
 }
 
+interface RepoCard {
+  key: string;
+  name: string | null;
+  ports: PortRow[];
+  known: RepoInfo | null;
+}
+
 function NodeSection(props: { node: NodeSummary }) {
   const ports = () => data.ports[props.node.id]?.ports ?? [];
-  const groups = createMemo(() => groupByRepo(ports()));
-  // Keyed by repo root (a string), so a refresh updates cards in place and focus stays put.
-  const keys = createMemo(() => groups().map((g) => g.root ?? ''), undefined, { equals: (a, b) => a.length === b.length && a.every((k, i) => k === b[i]) });
+  // Repos with listening ports, and the repos homeportd knows that have none (stopped).
+  const cards = createMemo<RepoCard[]>(() => {
+    const known = data.repos[props.node.id] ?? [];
+    const out: RepoCard[] = groupByRepo(ports()).map((g) => {
+      const repo = known.find((r) => r.path === g.root) ?? null;
+      return { key: g.root ?? '', name: repo?.name ?? g.name, ports: g.ports, known: repo };
+    });
+    for (const r of known) if (!out.some((c) => c.key === r.path)) out.push({ key: r.path, name: r.name, ports: [], known: r });
+    return out.sort((a, b) => (a.name === null ? 1 : b.name === null ? -1 : a.name.localeCompare(b.name)));
+  });
+  // Keyed by path (a string), so a refresh updates cards in place and focus stays put.
+  const keys = createMemo(() => cards().map((c) => c.key), undefined, { equals: (a, b) => a.length === b.length && a.every((k, i) => k === b[i]) });
   return (
     <section class="node" aria-labelledby={`node-${props.node.id}`} data-node={props.node.id}>
       <div class="node-head">
@@ -72,23 +88,30 @@ function NodeSection(props: { node: NodeSummary }) {
       </Show>
       <For each={keys()} fallback={<p class="muted card">No dev servers are listening. Start one (npm run dev) in a repo on this machine; it shows up here by itself.</p>}>
         {(key) => {
-          const group = () => groups().find((g) => (g.root ?? '') === key) ?? { name: null, root: null, ports: [] };
+          const card = () => cards().find((c) => c.key === key) ?? { key, name: null, ports: [], known: null };
+          const state = () => card().known?.runtime?.status?.state ?? (card().ports.length ? 'running' : 'stopped');
           return (
-          <article class="repo card" data-repo={group().name ?? ''}>
-            <div class="repo-head">
-              <h3>
-                <Show when={group().name} fallback={<span class="muted">Outside any repo</span>}>
-                  {(name) => <A href={repoPath(props.node.id, name())}>{name()}</A>}
-                </Show>
-              </h3>
-              <span class="badge running">
-                running · {group().ports.length} {group().ports.length === 1 ? 'port' : 'ports'}
-              </span>
-            </div>
-            <ul class="ports">
-              <For each={group().ports}>{(p) => <PortItem node={props.node.id} port={p} />}</For>
-            </ul>
-          </article>
+            <article class="repo card" data-repo={card().name ?? ''}>
+              <div class="repo-head">
+                <h3>
+                  <Show when={card().name} fallback={<span class="muted">Outside any repo</span>}>
+                    {(name) => <A href={repoPath(props.node.id, name())}>{name()}</A>}
+                  </Show>
+                </h3>
+                <span class={`badge state-${state()}`} data-testid="repo-state">
+                  {state()}
+                  <Show when={card().ports.length}>
+                    {' '}
+                    · {card().ports.length} {card().ports.length === 1 ? 'port' : 'ports'}
+                  </Show>
+                </span>
+              </div>
+              <Show when={card().ports.length}>
+                <ul class="ports">
+                  <For each={card().ports}>{(p) => <PortItem node={props.node.id} port={p} />}</For>
+                </ul>
+              </Show>
+            </article>
           );
         }}
       </For>
