@@ -6,7 +6,7 @@
  * holding busybox-static, since there is no image registry here.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -51,7 +51,8 @@ export async function ensureTestImage(docker: Docker): Promise<string> {
   mkdirSync(join(root, 'workspace'));
   copyFileSync(BUSYBOX, join(root, 'bin/busybox'));
   for (const applet of APPLETS) symlinkSync('busybox', join(root, 'bin', applet));
-  symlinkSync('sh', join(root, 'bin/bash'));
+  // busybox picks the applet from its name and has no "bash": a tiny script stands in.
+  writeFileSync(join(root, 'bin/bash'), '#!/bin/sh\nexec /bin/sh "$@"\n', { mode: 0o755 });
   execFileSync('sh', ['-c', `tar -C ${root} -c . | docker import -c 'ENV PATH=/bin' - ${TEST_IMAGE}`], { stdio: 'ignore' });
   return TEST_IMAGE;
 }
