@@ -5,7 +5,7 @@
  * daemon applies them at start (db/index.ts).
  */
 import { sql } from 'drizzle-orm';
-import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** Every dev server belongs to a repo: a clone Homeport made or a folder the owner registered. */
 export const repos = sqliteTable('repos', {
@@ -75,4 +75,82 @@ export const syncState = sqliteTable('sync_state', {
   updatedAt: integer('updated_at')
     .notNull()
     .default(sql`(unixepoch() * 1000)`),
+});
+
+/** An agent task: a prompt (and follow-ups) run against a repo in a Docker sandbox. */
+export const tasks = sqliteTable('tasks', {
+  /** `task_` + random; also names its branch `homeport/<id>` */
+  id: text('id').primaryKey(),
+  repoId: text('repo_id')
+    .notNull()
+    .references(() => repos.id, { onDelete: 'cascade' }),
+  prompt: text('prompt').notNull(),
+  model: text('model').notNull(),
+  /** JSON: {maxTurns, maxTokens, maxCostUsd, wallClockMs, bashTimeoutMs, bashIdleMs} */
+  limits: text('limits').notNull(),
+  status: text('status', { enum: ['queued', 'running', 'completed', 'failed', 'cancelled', 'stopped', 'interrupted'] }).notNull(),
+  /** why it ended (a limit hit, the error, who cancelled) */
+  reason: text('reason'),
+  /** where it came from: web, cli, api, webhook:<delivery id> */
+  source: text('source').notNull().default('api'),
+  branch: text('branch'),
+  worktreePath: text('worktree_path'),
+  commitSha: text('commit_sha'),
+  prUrl: text('pr_url'),
+  inputTokens: integer('input_tokens').notNull().default(0),
+  outputTokens: integer('output_tokens').notNull().default(0),
+  /** micro-dollars, to stay an integer */
+  costMicroUsd: integer('cost_micro_usd').notNull().default(0),
+  /** JSON: the Messages API conversation so far, for follow-ups */
+  conversation: text('conversation').notNull().default('[]'),
+  createdAt: integer('created_at').notNull(),
+  startedAt: integer('started_at'),
+  endedAt: integer('ended_at'),
+});
+
+/** Every event of a task's run, stored before it is sent (SSE and WebSocket resume by seq). */
+export const taskEvents = sqliteTable(
+  'task_events',
+  {
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    /** 1, 2, 3… per task */
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    at: integer('at').notNull(),
+    /** JSON, secrets redacted */
+    payload: text('payload').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.seq] })],
+);
+
+/** A service installed from the catalog (PostgreSQL, Redis, Penpot…): containers, volumes, credentials. */
+export const services = sqliteTable('services', {
+  /** the instance name, e.g. `postgres` or `penpot-2` */
+  name: text('name').primaryKey(),
+  /** the catalog entry it came from */
+  template: text('template').notNull(),
+  /** what the owner last asked for */
+  desiredState: text('desired_state', { enum: ['running', 'stopped'] }).notNull(),
+  /** JSON: chosen host ports, granted privileges, template options */
+  config: text('config').notNull().default('{}'),
+  installedAt: integer('installed_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** A stdio MCP server the owner registered; its secrets live in `secrets` (mcp:<name>:<VAR>). */
+export const mcpServers = sqliteTable('mcp_servers', {
+  name: text('name').primaryKey(),
+  command: text('command').notNull(),
+  /** JSON array */
+  args: text('args').notNull().default('[]'),
+  /** JSON object of non-secret environment variables */
+  env: text('env').notNull().default('{}'),
+  cwd: text('cwd'),
+  /** JSON array of tool names turned off for agents */
+  disabledTools: text('disabled_tools').notNull().default('[]'),
+  desiredState: text('desired_state', { enum: ['running', 'stopped'] }).notNull().default('stopped'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
 });
