@@ -10,7 +10,11 @@ import { render } from 'solid-js/web';
 import { App } from './App.tsx';
 import Dashboard from './routes/Dashboard.tsx';
 import SignIn, { Pending } from './routes/SignIn.tsx';
+import { data } from './state.ts';
 import './style.css';
+
+// Ask for the dashboard's data alongside "who am I" (state.ts starts that one).
+data.prefetch();
 
 const Admin = lazy(() => import('./routes/Admin.tsx'));
 const Nodes = lazy(() => import('./routes/Nodes.tsx'));

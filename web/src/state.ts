@@ -67,9 +67,9 @@ export const data = createRoot(() => {
   };
 
   function failed(e: unknown) {
+    // Signed out (or the session ended elsewhere): the sign-in screen, not an error.
+    if (e instanceof ApiError && e.status === 401) return session.setMe(null);
     setError(e instanceof Error ? e.message : String(e));
-    // A session that ended elsewhere: back to the sign-in screen.
-    if (e instanceof ApiError && e.status === 401) session.setMe(null);
   }
 
   async function refreshPorts(node: string) {
@@ -186,16 +186,37 @@ export const data = createRoot(() => {
 
   const kick = () => connections.forEach((c) => c.kick());
 
+  let prefetched: Promise<boolean> | null = null;
+
+  /**
+   * The first screen's data, asked for while the app still waits to learn who we are
+   * (one round trip less before the dashboard shows). A 401 here just means "sign in".
+   */
+  function prefetch() {
+    prefetched ??= refresh().then(
+      () => true,
+      () => false,
+    );
+  }
+
   function start() {
     if (running) return;
     running = true;
-    void refresh().catch(() => {});
+    const ready = (prefetched ?? Promise.resolve(false)).then(async (ok) => {
+      if (!ok) await refresh().catch(() => {});
+    });
+    prefetched = null;
+    // What the prefetch found gets its live connections now.
+    void ready.then(() => {
+      if (running) for (const n of store.nodes ?? []) if (!connections.has(n.id)) follow(n.id);
+    });
     loop = setTimeout(tick, 2000);
     addEventListener('online', kick);
   }
 
   function stop() {
     running = false;
+    prefetched = null;
     clearTimeout(loop);
     removeEventListener('online', kick);
     for (const connection of connections.values()) connection.close();
@@ -215,6 +236,7 @@ export const data = createRoot(() => {
     liveStatus,
     refresh,
     refreshPorts,
+    prefetch,
     start,
     stop,
     /** Screens that show other topics (repos, servers) listen here. */
