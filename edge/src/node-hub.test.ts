@@ -57,6 +57,8 @@ describe('NodeHub tunnel', () => {
       shareBaseUrl: 'https://share.test',
       subdomainUrlTemplate: 'https://{port}-home.share.test/',
       dashboardUrl: 'https://dash.test',
+      // where the node's outbox resumes (nothing applied in this file)
+      ackedSeq: 0,
     });
     const body = (await (await SELF.fetch('https://dash.test/api/nodes', { headers: LOCAL })).json()) as { nodes: { online: boolean; agent: string }[] };
     expect(body.nodes[0]).toMatchObject({ online: true, agent: 'test' });
