@@ -8,7 +8,6 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { drizzle } from 'drizzle-orm/durable-sqlite';
-import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
 import migrations from '../../migrations/edge/node-hub/migrations.js';
 import {
   FrameError,
@@ -23,6 +22,7 @@ import {
   type RequestHead,
   type ShareRoute,
 } from '@homeport/shared';
+import { migrateOrRefuse } from './db/migrate.ts';
 import { configOf, shareUrlsOf, type Env } from './env.ts';
 import { StreamTable, pageResponse, type StreamTag } from './relay.ts';
 import { commandView } from './sync/commands.ts';
@@ -97,7 +97,7 @@ export class NodeHub extends DurableObject<Env> {
         return this.#forward(request, head);
       },
     });
-    void ctx.blockConcurrencyWhile(() => migrate(db, migrations));
+    void ctx.blockConcurrencyWhile(() => migrateOrRefuse(ctx.storage, db, migrations, 'this node hub'));
   }
 
   #tunnel(): WebSocket | null {

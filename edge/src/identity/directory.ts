@@ -8,7 +8,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { and, asc, eq, isNull, lt } from 'drizzle-orm';
 import { drizzle, type DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
-import { migrate } from 'drizzle-orm/durable-sqlite/migrator';
+import { migrateOrRefuse } from '../db/migrate.ts';
 import migrations from '../../../migrations/edge/directory/migrations.js';
 import type { Env } from '../env.ts';
 import { randomId } from './secrets.ts';
@@ -90,7 +90,7 @@ export class Directory extends DurableObject<Env> {
     super(ctx, env);
     this.#db = drizzle(ctx.storage, { schema });
     void ctx.blockConcurrencyWhile(async () => {
-      await migrate(this.#db, migrations);
+      await migrateOrRefuse(ctx.storage, this.#db, migrations, 'the directory');
     });
   }
 
