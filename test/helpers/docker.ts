@@ -6,13 +6,14 @@
  * holding busybox-static, since there is no image registry here.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { dockerClient } from '../../homenode/src/docker/engine.ts';
 
-export const TEST_IMAGE = 'homeport-test/busybox:1';
+// Bump the tag whenever the root filesystem below changes: images are cached per engine.
+export const TEST_IMAGE = 'homeport-test/busybox:2';
 const BUSYBOX = '/usr/bin/busybox';
 const APPLETS = ['sh', 'ls', 'cat', 'echo', 'sleep', 'mkdir', 'rm', 'mv', 'cp', 'find', 'grep', 'sed', 'head', 'tail', 'wc', 'base64', 'env', 'id', 'true', 'false', 'test', 'printf', 'kill', 'ps', 'nc', 'wget', 'httpd', 'touch', 'chmod', 'date', 'stat', 'dirname', 'basename', 'tr', 'sort', 'xargs', 'dd', 'yes', 'seq', 'awk', 'diff', 'timeout', 'which', 'pwd', 'hostname'];
 
@@ -47,7 +48,9 @@ export async function ensureTestImage(docker: Docker): Promise<string> {
   if (!existsSync(BUSYBOX)) throw new Error('busybox-static is needed to build the test image: apt-get install busybox-static');
   const root = mkdtempSync(join(tmpdir(), 'homeport-rootfs-'));
   mkdirSync(join(root, 'bin'));
+  // 1777 as in every real image: a tmpfs mounted on /tmp takes this directory's mode.
   mkdirSync(join(root, 'tmp'));
+  chmodSync(join(root, 'tmp'), 0o1777);
   mkdirSync(join(root, 'workspace'));
   copyFileSync(BUSYBOX, join(root, 'bin/busybox'));
   for (const applet of APPLETS) symlinkSync('busybox', join(root, 'bin', applet));
