@@ -29,7 +29,7 @@ export default function Settings() {
             fallback={
               <>
                 <p>Not connected. Signing in with a GitHub account whose primary, verified email is yours links it to this account.</p>
-                <a class="button" href="/api/auth/github/start">
+                <a class="button" href="/api/auth/github/start" rel="external">
                   Connect GitHub
                 </a>
               </>

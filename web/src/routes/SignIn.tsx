@@ -13,7 +13,7 @@ export default function SignIn() {
   const navigate = useNavigate();
   const [creating, setCreating] = createSignal(false);
   const [search] = useSearchParams<{ signin_error?: string }>();
-  const [error, setError] = createSignal(search.signin_error ? `GitHub sign-in failed: ${search.signin_error}` : '');
+  const [error, setError] = createSignal(search.signin_error ?? '');
   const [busy, setBusy] = createSignal(false);
 
   async function submit(event: SubmitEvent) {
@@ -72,7 +72,7 @@ export default function SignIn() {
         </button>
       </form>
       <Show when={session.providers()?.github}>
-        <a class="button wide" href="/api/auth/github/start">
+        <a class="button wide" href="/api/auth/github/start" rel="external">
           Sign in with GitHub
         </a>
       </Show>
