@@ -94,9 +94,15 @@ export const tasks = sqliteTable('tasks', {
   /** where it came from: web, cli, api, webhook:<delivery id> */
   source: text('source').notNull().default('api'),
   branch: text('branch'),
+  /** the branch the task started from (the pull request's base), null when the repo was on a detached HEAD */
+  baseBranch: text('base_branch'),
+  /** the commit the task branch starts at (diffs are measured from here) */
+  baseSha: text('base_sha'),
   worktreePath: text('worktree_path'),
   commitSha: text('commit_sha'),
   prUrl: text('pr_url'),
+  /** JSON: {files, insertions, deletions, changes: [{path, insertions, deletions}]} from base_sha to commit_sha */
+  diffStat: text('diff_stat'),
   inputTokens: integer('input_tokens').notNull().default(0),
   outputTokens: integer('output_tokens').notNull().default(0),
   /** micro-dollars, to stay an integer */
