@@ -59,6 +59,32 @@ export const SETTINGS = {
     describe: 'start again, after homeportd restarts, the dev servers that were running',
     parse: boolean,
   } satisfies SettingSpec<boolean>,
+  githubApiUrl: {
+    default: null as string | null,
+    describe: "GitHub's REST API for pull requests; null = the one that goes with githubBaseUrl (api.github.com, or <base>/api/v3)",
+    parse: (value: unknown) => (value === null ? null : baseUrl(value)),
+  } satisfies SettingSpec<string | null>,
+  anthropicBaseUrl: {
+    default: 'https://api.anthropic.com/',
+    describe: 'where agent tasks send their Messages API requests (a proxy, or a fake in tests)',
+    parse: baseUrl,
+  } satisfies SettingSpec<string>,
+  agentModel: {
+    default: 'claude-sonnet-4-5',
+    describe: 'the model a task uses unless it names one',
+    parse: (value: unknown) => {
+      if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/.test(value)) throw new SettingError('a model name such as claude-sonnet-4-5');
+      return value;
+    },
+  } satisfies SettingSpec<string>,
+  agentConcurrency: {
+    default: 2,
+    describe: 'agent tasks running at once; the others wait, queued',
+    parse: (value: unknown) => {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 16) throw new SettingError('a whole number from 1 to 16');
+      return value;
+    },
+  } satisfies SettingSpec<number>,
 };
 
 export type SettingKey = keyof typeof SETTINGS;
