@@ -70,13 +70,13 @@ export function Confirm(props: { title: string; message: JSX.Element; action: st
     <Dialog title={props.title} onClose={props.onClose}>
       <p>{props.message}</p>
       <div class="actions">
-        <button type="button" onClick={() => props.onClose()}>
+        {/* Cancel has the focus: Enter alone never destroys anything. */}
+        <button type="button" autofocus onClick={() => props.onClose()}>
           Cancel
         </button>
         <button
           type="button"
           class="danger"
-          autofocus
           onClick={async () => {
             if (busy) return;
             busy = true;

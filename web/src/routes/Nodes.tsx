@@ -3,7 +3,7 @@
  * Nodes: pair a new one (a short-lived code and the exact command to run on it), rename,
  * and revoke (after a confirmation: its tunnel closes and its shares stop answering).
  */
-import { createSignal, For, Show } from 'solid-js';
+import { createSignal, For, onCleanup, Show } from 'solid-js';
 import { ApiError, api, type NodeSummary, type PairingCode } from '../api.ts';
 import { Confirm } from '../components/Dialog.tsx';
 import { dateTime, until } from '../format.ts';
@@ -15,6 +15,12 @@ export default function Nodes() {
   const [pairing, setPairing] = createSignal<PairingCode | null>(null);
   const [error, setError] = createSignal('');
   const [revoking, setRevoking] = createSignal<NodeSummary | null>(null);
+  // While a code is out, look for the new node often (the nodes list has no live channel).
+  const timer = setInterval(() => {
+    const p = pairing();
+    if (p && p.expiresAt > Date.now() && !document.hidden) void data.refresh().catch(() => {});
+  }, 2000);
+  onCleanup(() => clearInterval(timer));
 
   async function pair() {
     setError('');
@@ -54,9 +60,7 @@ export default function Nodes() {
         {(p) => (
           <div class="card pairing" aria-live="polite">
             <h2>Pair a node</h2>
-            <p>
-              On the machine to pair (Node 20+), run this within 10 minutes (the code works once, {until(p().expiresAt, ui.now())}):
-            </p>
+            <p>On the machine to pair (Node 20+), run this. The code works once and {p().expiresAt > ui.now() ? `expires ${until(p().expiresAt, ui.now())}` : 'has expired: pair again for a new one'}.</p>
             <div class="copy-row">
               <code class="command" data-testid="pair-command">
                 {p().command}
