@@ -227,6 +227,23 @@ describe('the web app', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(`**/n/${stack.nodeId}/p/${late!.port}/log`, WAIT);
 
+    // Start and stop a supervised dev server from the palette; the dashboard follows.
+    await nav(page, 'Dashboard').click();
+    const served = page.locator('article.repo[data-repo="served-app"]').getByTestId('repo-state');
+    await served.getByText('stopped').waitFor(WAIT);
+    await page.keyboard.press('Control+k');
+    await palette.waitFor(WAIT);
+    await page.keyboard.type('start served');
+    await expect.poll(() => options.first().textContent(), WAIT).toContain('Start served-app');
+    await page.keyboard.press('Enter');
+    await served.getByText('running').waitFor(WAIT);
+    await page.keyboard.press('Control+k');
+    await palette.waitFor(WAIT);
+    await page.keyboard.type('stop served');
+    await expect.poll(() => options.first().textContent(), WAIT).toContain('Stop served-app');
+    await page.keyboard.press('Enter');
+    await served.getByText('stopped').waitFor(WAIT);
+
     // Esc closes the palette and gives the page back.
     await page.keyboard.press('Control+k');
     await palette.waitFor(WAIT);
@@ -298,6 +315,22 @@ describe('the web app', () => {
     await phone.close();
   });
 
+  it('should show a node going offline and coming back, keeping its last ports', async () => {
+    await nav(page, 'Dashboard').click();
+    const pill = page.locator(`header [data-node="${stack.nodeId}"]`);
+    await page.locator(`li.port[data-port="${late!.port}"]`).waitFor(WAIT);
+    await stack.stopNode();
+    await page.locator(`header [data-node="${stack.nodeId}"].offline`).waitFor(WAIT);
+    const section = page.locator(`section.node[data-node="${stack.nodeId}"]`);
+    await section.getByText(/last seen/).waitFor(WAIT);
+    await section.getByText('The node is offline: these are the last ports it reported.').waitFor(WAIT);
+    expect(await page.locator(`li.port[data-port="${late!.port}"]`).count()).toBe(1);
+    await shot(page, 'node-offline');
+    await stack.startNode();
+    await page.locator(`header [data-node="${stack.nodeId}"].online`).waitFor(WAIT);
+    expect(await pill.getAttribute('title')).toBe('online');
+  });
+
   it('should pair, rename and revoke nodes on the nodes screen', async () => {
     await nav(page, 'Nodes').click();
     await page.getByRole('heading', { name: 'Nodes', level: 1 }).waitFor(WAIT);
@@ -323,6 +356,16 @@ describe('the web app', () => {
     await confirm.getByRole('button', { name: 'Revoke node' }).click();
     await row.waitFor({ state: 'detached', ...WAIT });
     await page.getByRole('status').getByText('Desk box revoked').waitFor(WAIT);
+  });
+
+  it("should let the edge's own machine in without signing in (local mode)", async () => {
+    const local = await browser.newContext();
+    const p = await local.newPage();
+    await p.goto(stack.dashboardUrl);
+    expect(await p.locator('header .who').textContent(WAIT)).toBe('Local owner');
+    expect(await p.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(new URL(p.url()).pathname).toBe('/');
+    await local.close();
   });
 
   it('should sign out', async () => {

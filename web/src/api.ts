@@ -212,7 +212,6 @@ export const api = {
     get<{ entries: AccessLogEntry[]; next: number | null }>(`${nodePath(node)}/shares/${port}/log?limit=${limit}${before ? `&before=${before}` : ''}`),
 
   // the node's own API, through its tunnel
-  nodeApi: <T>(node: string, path: string, method = 'GET', body?: unknown) => call<T>(method, `${nodePath(node)}/api${path}`, body),
   nodeStatus: (node: string) => get<NodeStatus>(`${nodePath(node)}/api/status`),
   system: (node: string) => get<SystemReport>(`${nodePath(node)}/api/system`),
   repos: (node: string) => get<{ repos: RepoInfo[] }>(`${nodePath(node)}/api/repos`),
