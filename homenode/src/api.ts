@@ -8,7 +8,10 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
+import { agentsApi, type AgentsApiDeps } from './agents/api.ts';
 import type { NodeState } from './node-state.ts';
+import { mcpApi } from './mcp/api.ts';
+import type { McpHub } from './mcp/hub.ts';
 import { reposApi, type ReposApiDeps } from './repos/api.ts';
 import { gitInvocation } from './repos/git.ts';
 import { CommandMemory, commandOnce } from './sync/command-ids.ts';
@@ -39,6 +42,10 @@ export interface ApiDeps {
   system?: SystemStats;
   /** repos, dev servers, settings and secrets (the libSQL state); absent in tests of other routes */
   repos?: ReposApiDeps;
+  /** agent tasks and the Anthropic key (/api/tasks/…) */
+  agents?: AgentsApiDeps;
+  /** the MCP hub (/api/mcp/…) */
+  mcp?: McpHub;
 }
 
 /** The Unix socket and the tunnel are trusted doors; the TCP door needs the local token. */
@@ -146,6 +153,10 @@ export function createApi(deps: ApiDeps) {
       }),
     );
   }
+
+  if (deps.mcp) app.route('/', mcpApi(deps.mcp));
+
+  if (deps.agents) app.route('/', agentsApi(deps.agents));
 
   app.post('/api/tunnel/reconnect', (c) => {
     const tunnel = deps.tunnel();

@@ -9,7 +9,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { recordChange, schema, type Store } from './db/index.ts';
+import { recordChange, schema, type Store, type Tx } from './db/index.ts';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -77,9 +77,9 @@ export class Vault {
   }
 }
 
-/** Names of the secrets homeportd keeps. */
+/** Names of the secrets homeportd keeps; `mcp:<server>:<VAR>` goes to that MCP server's environment only, `service:<name>:<VAR>` to that service's containers. */
 export const SECRET_NAMES = ['github-token', 'anthropic-key'] as const;
-export type SecretName = (typeof SECRET_NAMES)[number];
+export type SecretName = (typeof SECRET_NAMES)[number] | `mcp:${string}` | `service:${string}`;
 
 /** Sealed secrets in the `secrets` table; the outbox only ever learns whether one is set. */
 export class SecretStore {
@@ -89,20 +89,32 @@ export class SecretStore {
   ) {}
 
   async set(name: SecretName, value: string): Promise<void> {
+    await this.store.write((tx) => this.setIn(tx, name, value));
+  }
+
+  /** set() inside a caller's write transaction (a row and its secrets change together). */
+  async setIn(tx: Tx, name: SecretName, value: string): Promise<void> {
     const ciphertext = this.vault.seal(name, value);
     const updatedAt = Date.now();
-    await this.store.write(async (tx) => {
-      await tx.insert(schema.secrets).values({ name, ciphertext, updatedAt }).onConflictDoUpdate({ target: schema.secrets.name, set: { ciphertext, updatedAt } });
-      await recordChange(tx, 'settings', 'secret.updated', { name, set: true, updatedAt });
-    });
+    await tx.insert(schema.secrets).values({ name, ciphertext, updatedAt }).onConflictDoUpdate({ target: schema.secrets.name, set: { ciphertext, updatedAt } });
+    await recordChange(tx, 'settings', 'secret.updated', { name, set: true, updatedAt });
   }
 
   async delete(name: SecretName): Promise<boolean> {
-    return this.store.write(async (tx) => {
-      const gone = await tx.delete(schema.secrets).where(eq(schema.secrets.name, name)).returning({ name: schema.secrets.name });
-      if (gone.length) await recordChange(tx, 'settings', 'secret.updated', { name, set: false, updatedAt: Date.now() });
-      return gone.length > 0;
-    });
+    return this.store.write((tx) => this.deleteIn(tx, name));
+  }
+
+  /** delete() inside a caller's write transaction. */
+  async deleteIn(tx: Tx, name: SecretName): Promise<boolean> {
+    const gone = await tx.delete(schema.secrets).where(eq(schema.secrets.name, name)).returning({ name: schema.secrets.name });
+    if (gone.length) await recordChange(tx, 'settings', 'secret.updated', { name, set: false, updatedAt: Date.now() });
+    return gone.length > 0;
+  }
+
+  /** Names of the secrets that start with `prefix` (e.g. `mcp:github:`), sorted; never values. */
+  async namesWithPrefix(prefix: string): Promise<SecretName[]> {
+    const rows = await this.store.db.select({ name: schema.secrets.name }).from(schema.secrets);
+    return rows.map((r) => r.name as SecretName).filter((name) => name.startsWith(prefix)).sort();
   }
 
   async get(name: SecretName): Promise<string | null> {
