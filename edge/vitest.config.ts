@@ -33,6 +33,9 @@ export default defineConfig({
           LOCAL_MODE: '1',
           UPSTREAM_TIMEOUT_MS: '1500',
           MAX_BODY_BYTES: '1000000',
+          // webhooks (edge/src/webhooks): no GITHUB_TOKEN, so these tests never call GitHub
+          GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret',
+          WEBHOOK_SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
         },
       },
     }),

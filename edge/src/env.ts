@@ -6,11 +6,14 @@
 import { hostnameOf } from '@homeport/shared';
 import type { Directory } from './identity/directory.ts';
 import type { NodeHub } from './node-hub.ts';
+import type { Webhooks } from './webhooks/webhooks-do.ts';
 
 export interface Env {
   NODE_HUB: DurableObjectNamespace<NodeHub>;
   /** accounts, sessions and API tokens: one instance, named "directory" */
   DIRECTORY: DurableObjectNamespace<Directory>;
+  /** webhook delivery log, GitHub repo mappings, generic endpoints: one instance, named "webhooks" */
+  WEBHOOKS: DurableObjectNamespace<Webhooks>;
   ASSETS: Fetcher;
   /** host (with port) of the dashboard and API, e.g. homeport.example.com */
   DASHBOARD_HOST: string;
@@ -33,6 +36,12 @@ export interface Env {
   GITHUB_OAUTH_URL?: string;
   /** GitHub's REST API: /user, /user/emails (default https://api.github.com) */
   GITHUB_API_URL?: string;
+  /** secret: the GitHub webhook secret (X-Hub-Signature-256); unset → POST /webhooks/github answers 503 */
+  GITHUB_WEBHOOK_SECRET?: string;
+  /** secret: the token the edge writes issue comments and checks collaborators with (docs/webhooks.md) */
+  GITHUB_TOKEN?: string;
+  /** secret: base64 of 32 random bytes sealing generic webhook endpoints' secrets at rest */
+  WEBHOOK_SECRETS_KEY?: string;
 }
 
 /** A configured GitHub OAuth app. Holds the client secret: never log it. */

@@ -18,9 +18,12 @@ import { syncRoutes } from './sync/routes.ts';
 import { handleShare, isShareHost } from './share-proxy.ts';
 import { sharesApi } from './shares/api.ts';
 import { shareAccessApi } from './shares/owner-api.ts';
+import { webhookApi } from './webhooks/api.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 
 export { NodeHub } from './node-hub.ts';
 export { Directory } from './identity/directory.ts';
+export { Webhooks } from './webhooks/webhooks-do.ts';
 
 const api = new Hono<ApiEnv>();
 
@@ -43,6 +46,9 @@ api.get('/api/tunnel', async (c) => {
   return hubOf(c.env, node.id).fetch(request);
 });
 
+// Webhooks are signed, not signed in (webhooks/routes.ts).
+api.route('/', webhookRoutes);
+
 // Pairing is not cookie-authenticated (the code is the credential), so no CSRF check.
 api.route('/api', pairRoutes);
 api.use('/api/*', sameOrigin());
@@ -50,6 +56,7 @@ api.route('/api', authRoutes);
 api.route('/api', oauthRoutes);
 api.use('/api/*', ownerOnly());
 api.route('/api', accountRoutes);
+api.route('/api', webhookApi);
 api.use('/api/nodes/:node', nodeAccess());
 api.use('/api/nodes/:node/*', nodeAccess());
 api.route('/api', nodeRoutes);

@@ -33,6 +33,7 @@ import { OwnerAccess, ownerLinkOf } from './shares/owner-access.ts';
 import { OWNER_PATH, PRUNE_EVERY_MS, PolicyError, revokesVisitors, withoutShareCookie } from './shares/policy.ts';
 import { ShareService } from './shares/service.ts';
 import { ShareStore } from './shares/store.ts';
+import { commandNoticeOf, taskNoticesOf, tellWebhooks, type HubNotice } from './webhooks/hub-hook.ts';
 
 /** Internal headers the Worker sets when it calls this object; stripped from visitor requests. */
 export const HUB_ROUTE = 'x-homeport-route';
@@ -96,6 +97,7 @@ export class NodeHub extends DurableObject<Env> {
         request.headers.set(HUB_NODE, (await this.#record()).nodeId);
         return this.#forward(request, head);
       },
+      onSettled: (command) => this.#tellWebhooks([commandNoticeOf(command)]),
     });
     void ctx.blockConcurrencyWhile(() => migrateOrRefuse(ctx.storage, db, migrations, 'this node hub'));
   }
@@ -159,10 +161,17 @@ export class NodeHub extends DurableObject<Env> {
     if (!input || typeof input !== 'object') return Response.json({ error: 'expected a JSON object' }, { status: 400 });
     if (request.method === 'DELETE') {
       const row = typeof input.id === 'string' ? this.#sync.commands.cancel(input.id) : null;
+      if (row) this.#tellWebhooks([commandNoticeOf(commandView(row))]);
       return row ? Response.json({ command: commandView(row) }) : Response.json({ error: 'no queued command with that id' }, { status: 404 });
     }
     const { status, body } = await this.#sync.submit(input);
     return Response.json(body, { status });
+  }
+
+  /** Webhook-started tasks report back where they came from (webhooks/hub-hook.ts); never holds up the node. */
+  #tellWebhooks(notices: (HubNotice | null)[]) {
+    const relevant = notices.filter((n): n is HubNotice => n !== null);
+    if (relevant.length) this.ctx.waitUntil(this.#record().then((r) => tellWebhooks(this.env, r.nodeId, relevant)));
   }
 
   async #identity(): Promise<HubIdentity> {
@@ -434,7 +443,8 @@ export class NodeHub extends DurableObject<Env> {
       // Commands queued while the node was away go out now, in order.
       void this.#sync.deliver();
     } else if (message.t === 'events') {
-      await this.#sync.onEvents(ws, message);
+      const applied = await this.#sync.onEvents(ws, message);
+      this.#tellWebhooks(taskNoticesOf(applied, (topic, key) => this.#sync.mirror.entity(topic, key)));
     } else if (message.t === 'rpc') {
       // The node manages its own shares only: this hub is that node's.
       const { nodeId } = ws.deserializeAttachment() as { nodeId: string };

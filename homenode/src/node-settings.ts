@@ -59,6 +59,15 @@ export const SETTINGS = {
     describe: 'start again, after homeportd restarts, the dev servers that were running',
     parse: boolean,
   } satisfies SettingSpec<boolean>,
+  codeServerPath: {
+    default: null as string | null,
+    describe: 'the code-server binary for browser VS Code; null = HOMEPORT_CODE_SERVER, else code-server on PATH',
+    parse: (value: unknown) => {
+      if (value === null || value === '') return null;
+      if (typeof value !== 'string' || !value.startsWith('/') || value.includes('\0') || value.length > 4096) throw new SettingError('an absolute path such as /usr/bin/code-server, or null');
+      return value;
+    },
+  } satisfies SettingSpec<string | null>,
   githubApiUrl: {
     default: null as string | null,
     describe: "GitHub's REST API for pull requests; null = the one that goes with githubBaseUrl (api.github.com, or <base>/api/v3)",

@@ -14,7 +14,7 @@
 import type { EventEnvelope, OutboxEvent, RequestHead } from '@homeport/shared';
 import { encode, isOutboxEventList } from '@homeport/shared';
 import type { DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
-import { CommandQueue, commandView } from './commands.ts';
+import { CommandQueue, commandView, type CommandView } from './commands.ts';
 import { NodeMirror, envelopeOf } from './mirror.ts';
 
 export const LIVE_TAG = 'live';
@@ -35,6 +35,8 @@ export interface HubSyncDeps {
   online: () => boolean;
   /** a request to the node's API through the tunnel */
   callNode: (request: Request, head: RequestHead) => Promise<Response>;
+  /** a queued command got the node's answer (or failed to deliver for good) */
+  onSettled?: (command: CommandView) => void;
 }
 
 export class HubSync {
@@ -52,16 +54,17 @@ export class HubSync {
     return { ackedSeq: this.mirror.lastSeq() };
   }
 
-  /** node → edge events: apply what is new, ack the last, tell the browsers. */
-  async onEvents(tunnel: WebSocket, message: Record<string, unknown>) {
+  /** node → edge events: apply what is new, ack the last, tell the browsers. Returns the events applied. */
+  async onEvents(tunnel: WebSocket, message: Record<string, unknown>): Promise<OutboxEvent[]> {
     if (!isOutboxEventList(message.events)) {
       tunnel.send(encode.control({ t: 'protocol-error', message: 'events must be a list of at most 200 {seq, topic, type, at, payload}' }));
-      return;
+      return [];
     }
     const applied = this.mirror.apply(message.events);
     tunnel.send(encode.control({ t: 'ack', seq: this.mirror.lastSeq() }));
     const nodeId = await this.deps.nodeId();
     for (const event of applied) this.#broadcast(envelopeOf(nodeId, event));
+    return applied;
   }
 
   /** A change that is not in the outbox (ports, shares, node online): live only. */
@@ -162,7 +165,9 @@ export class HubSync {
         }
         const result = await res.json().catch(() => null);
         this.commands.settle(row.id, res.ok ? 'delivered' : 'failed', res.status, result);
-        await this.publish('commands', 'command.settled', commandView(this.commands.get(row.id)!));
+        const settled = commandView(this.commands.get(row.id)!);
+        this.deps.onSettled?.(settled);
+        await this.publish('commands', 'command.settled', settled);
       }
     } finally {
       this.#delivering = false;

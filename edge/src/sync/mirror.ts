@@ -70,6 +70,12 @@ export class NodeMirror {
     });
   }
 
+  /** One entity as merged so far, or null. */
+  entity(topic: string, key: string): unknown {
+    const row = this.db.select({ value: mirror.value }).from(mirror).where(and(eq(mirror.topic, topic), eq(mirror.key, key))).get();
+    return row ? JSON.parse(row.value) : null;
+  }
+
   /** Every entity, grouped by topic, in key order. */
   snapshot(): { seq: number; topics: Record<string, unknown[]> } {
     const topics: Record<string, unknown[]> = {};
