@@ -10,12 +10,14 @@ import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
 import { agentsApi, type AgentsApiDeps } from './agents/api.ts';
 import type { NodeState } from './node-state.ts';
+import { codeApi, type CodeApiDeps } from './code/api.ts';
 import { mcpApi } from './mcp/api.ts';
 import type { McpHub } from './mcp/hub.ts';
 import { reposApi, type ReposApiDeps } from './repos/api.ts';
 import { gitInvocation } from './repos/git.ts';
 import { CommandMemory, commandOnce } from './sync/command-ids.ts';
 import { repoWorkApi } from './repo-work-api.ts';
+import { servicesApi, type ServicesApiDeps } from './services/api.ts';
 import { systemApi } from './system/api.ts';
 import type { SystemStats } from './system/stats.ts';
 import { RpcError, type TunnelClient } from './tunnel/client.ts';
@@ -46,6 +48,10 @@ export interface ApiDeps {
   agents?: AgentsApiDeps;
   /** the MCP hub (/api/mcp/…) */
   mcp?: McpHub;
+  /** browser VS Code (/api/vscode/…, code-server itself under /api/code/) */
+  code?: CodeApiDeps;
+  /** services from the catalog, as Docker containers (/api/services/…) */
+  services?: ServicesApiDeps;
 }
 
 /** The Unix socket and the tunnel are trusted doors; the TCP door needs the local token. */
@@ -155,6 +161,8 @@ export function createApi(deps: ApiDeps) {
   }
 
   if (deps.mcp) app.route('/', mcpApi(deps.mcp));
+  if (deps.code) app.route('/', codeApi(deps.code));
+  if (deps.services) app.route('/', servicesApi(deps.services));
 
   if (deps.agents) app.route('/', agentsApi(deps.agents));
 

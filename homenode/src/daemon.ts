@@ -10,7 +10,11 @@ import { getRequestListener } from '@hono/node-server';
 import { createApi, VERSION } from './api.ts';
 import { loadConfig, type NodeConfig } from './config.ts';
 import { openStore, type Store } from './db/index.ts';
+import { CodeServer } from './code/code-server.ts';
+import { apiWebSocketTarget, lanCodeProxy } from './code/proxy.ts';
 import { createLanServer } from './lan.ts';
+import { McpHub } from './mcp/hub.ts';
+import { McpRegistry } from './mcp/registry.ts';
 import { NodeSettings } from './node-settings.ts';
 import { NodeState } from './node-state.ts';
 import { PortSettingsStore } from './port-settings.ts';
@@ -25,6 +29,15 @@ import { OutboxSender } from './sync/outbox-sender.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import { NodeStreams } from './tunnel/streams.ts';
 import { SecretStore, Vault } from './vault.ts';
+
+/** Where a browser opens code-server: through the edge (owner only) and on the LAN door. */
+function codeUrls(config: NodeConfig, state: NodeState) {
+  const lanHost = config.lanHost === '0.0.0.0' ? '127.0.0.1' : config.lanHost;
+  return {
+    edge: state.welcome ? `${state.welcome.dashboardUrl}/api/nodes/${config.nodeId}/api/code/` : null,
+    lan: `http://${lanHost}:${config.lanPort}/code/`,
+  };
+}
 
 export function log(message: string) {
   process.stdout.write(`${new Date().toISOString()} homeportd ${message}\n`);
@@ -73,16 +86,21 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   const supervisor = new Supervisor({ logDir: join(config.dataDir, 'servers') });
   const servers = new RepoServers({ repos, supervisor, settings, ports: () => state.ports, log });
   state.on('used', (port: number) => servers.touchPort(port));
+  // MCP servers (their tools go to agent tasks) and browser VS Code.
+  const mcp = new McpHub({ registry: new McpRegistry(store, secrets), clientVersion: VERSION, log });
+  const code = new CodeServer({ dataDir: config.dataDir, env: configEnv, settings, scanRange: { low: config.scanLow, high: config.scanHigh }, cwd: config.reposDir, log });
+  await code.init();
 
   const system = new SystemStats({ dataDir: config.dataDir });
   system.start();
   let tunnel: TunnelClient | null = null;
-  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), commandMemory: new CommandMemory(config.dataDir), syncStatus: () => outbox.status(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log } });
+  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), commandMemory: new CommandMemory(config.dataDir), syncStatus: () => outbox.status(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log }, mcp, code: { code, repo: (ref) => repos.find(ref).catch(() => null), baseUrls: () => codeUrls(config, state), log } });
   const streams = new NodeStreams({
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
     keepPrefix: (port) => state.settings.get(port).keepPrefix,
     api: (request) => Promise.resolve(api.fetch(request, { door: 'tunnel' })),
+    apiWebSocket: (url) => apiWebSocketTarget(code, url),
   });
   // The outbox goes to the edge's mirror whenever the tunnel is up, resuming where the edge left off.
   const outbox = new OutboxSender(store, { send: (message) => tunnel?.sendControl(message) ?? false }, log);
@@ -132,7 +150,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   const tcpDoor = createServer(getRequestListener((req) => api.fetch(req, { door: 'tcp' })));
   await listen(tcpDoor, config.apiPort, config.apiHost);
 
-  const lan = createLanServer(state, secretFile(config.dataDir, 'lan-key'));
+  const lan = createLanServer(state, secretFile(config.dataDir, 'lan-key'), lanCodeProxy(code));
   await listen(lan, config.lanPort, config.lanHost);
 
   const scanTimer = setInterval(() => {
@@ -143,6 +161,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   }, config.scanIntervalMs);
 
   await servers.restore();
+  void mcp.restore().catch((error) => log(`restoring MCP servers failed: ${error.message}`));
 
   writeFileSync(join(config.dataDir, 'homeportd.json'), JSON.stringify({ pid: process.pid, apiPort: config.apiPort, lanPort: config.lanPort, socket: config.socketPath }));
   log(`node "${config.nodeId}" scanning ${config.scanLow}-${config.scanHigh} every ${config.scanIntervalMs} ms; LAN door http://${config.lanHost}:${config.lanPort}/<port>/`);
@@ -168,6 +187,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
       await Promise.all([close(socketDoor), close(tcpDoor), close(lan)]);
       // Servers stop with reason `shutdown`: their desired state stays, to be restored.
       await supervisor.stopAll();
+      await Promise.all([mcp.stopAll(), code.close()]);
       await repos.close();
       store.close();
       rmSync(config.socketPath, { force: true });

@@ -42,7 +42,14 @@ function rawList(raw: string[]): HeaderList {
   return out;
 }
 
-export function createLanServer(state: NodeState, lanKey: string) {
+/** Paths the LAN door hands to another service instead of a port (browser VS Code under /code/). */
+export interface LanExtraRoute {
+  matches(pathname: string): boolean;
+  web(req: http.IncomingMessage, res: http.ServerResponse): void;
+  ws(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function createLanServer(state: NodeState, lanKey: string, extra?: LanExtraRoute) {
   const proxy = httpProxy.createProxyServer({ selfHandleResponse: true, proxyTimeout: state.config.upstreamTimeoutMs, ws: true });
 
   function allowed(req: http.IncomingMessage, url: URL): { ok: boolean; setCookie?: string } {
@@ -105,6 +112,7 @@ export function createLanServer(state: NodeState, lanKey: string) {
     const access = allowed(req, url);
     if (!access.ok) return writePage(res, pages.forbidden('This LAN door needs the node\'s LAN key: open the link `homeport url --lan` prints.'));
     if (access.setCookie) res.setHeader('set-cookie', access.setCookie);
+    if (extra?.matches(url.pathname)) return extra.web(req, res);
     const r = route(req, `http://${req.headers.host ?? 'localhost'}`);
     if ('page' in r) return writePage(res, r.page);
     if ('redirect' in r) return void res.writeHead(308, { location: r.redirect }).end();
@@ -115,6 +123,7 @@ export function createLanServer(state: NodeState, lanKey: string) {
 
   server.on('upgrade', (req, socket: Duplex, head) => {
     const url = new URL(req.url ?? '/', 'http://lan');
+    if (extra?.matches(url.pathname) && allowed(req, url).ok) return extra.ws(req, socket, head);
     const r = allowed(req, url).ok ? route(req, `http://${req.headers.host ?? 'localhost'}`) : { page: pages.forbidden('LAN key required') };
     if (!('target' in r)) {
       socket.end(`HTTP/1.1 ${'page' in r ? r.page.status : 400} Refused\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);

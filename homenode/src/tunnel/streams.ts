@@ -35,6 +35,11 @@ export interface StreamDeps {
   keepPrefix(port: number): boolean;
   /** the node's API */
   api(request: Request): Promise<Response>;
+  /**
+   * Where a WebSocket to the node's API is relayed instead of the API app (code-server
+   * under /api/code/), or null: the API app answers it as a plain request.
+   */
+  apiWebSocket?(url: string): { host: string; port: number; prefix: string } | null;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -76,7 +81,11 @@ export class NodeStreams {
   #open(id: number, head: RequestHead, ended: boolean) {
     const forget = () => this.#streams.delete(id);
     if (head.target.kind === 'api') {
-      this.#streams.set(id, new ApiStream(id, head, ended, this.deps, forget));
+      const relay = head.websocket ? this.deps.apiWebSocket?.(head.url) : null;
+      if (relay) {
+        const ctx: ProxyContext = { port: relay.port, prefix: relay.prefix, keepPrefix: false, clientIp: head.clientIp };
+        this.#streams.set(id, new UpstreamWebSocket(id, head, ctx, relay.host, this.deps, forget));
+      } else this.#streams.set(id, new ApiStream(id, head, ended, this.deps, forget));
       return;
     }
     const { port, prefix } = head.target;
