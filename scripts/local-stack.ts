@@ -5,6 +5,7 @@
  * end-to-end tests and the benchmark all start Homeport through this one module.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join, resolve } from 'node:path';
@@ -129,6 +130,19 @@ async function pairLocalNode(stack: LocalStack, dashboardHost: string) {
   stack.nodeId = paired.nodeId;
 }
 
+/**
+ * The key that seals generic webhook endpoints' secrets (the Worker secret
+ * WEBHOOK_SECRETS_KEY): made once per data dir and kept, so stored endpoints stay readable
+ * across restarts.
+ */
+function webhookSecretsKey(dataDir: string): string {
+  const path = join(dataDir, 'webhook-secrets.key');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(path, key + '\n', { mode: 0o600 });
+  return key;
+}
+
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const edgePort = options.port ?? 8787;
   const dataDir = resolve(options.dataDir ?? join(ROOT, '.homeport'));
@@ -142,6 +156,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     PUBLIC_SCHEME: 'http',
     DEFAULT_NODE: nodeId,
     LOCAL_MODE: '1',
+    WEBHOOK_SECRETS_KEY: webhookSecretsKey(dataDir),
     ...options.edgeVars,
   };
   // Secrets go through a 0600 env file, never on a command line.
