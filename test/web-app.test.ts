@@ -93,7 +93,9 @@ describe('the web app', () => {
     expect(await page.locator('article.repo[data-repo="demo-app"] h3').textContent()).toBe('demo-app');
     expect(await row.getByTestId('share-mode').textContent()).toBe('private');
     // The node's system stats, with their charts (CPU needs two samples).
-    await page.locator('.system [data-stat=cpu] svg path.line[d^="M"]').waitFor(WAIT);
+    // (a flat line has no height, so "attached", not "visible")
+    await page.locator('.system [data-stat=cpu] svg path.line[d*="L"]').waitFor({ state: 'attached', ...WAIT });
+    await page.locator('.system [data-stat=cpu] svg').waitFor(WAIT);
     await page.locator('.system [data-stat=memory]').waitFor(WAIT);
     await shot(page, 'dashboard');
   });
@@ -288,6 +290,18 @@ describe('the web app', () => {
     await shot(page, 'settings');
     await page.getByRole('button', { name: 'Delete token ci script' }).click();
     await page.locator('li[data-token="ci script"]').waitFor({ state: 'detached', ...WAIT });
+
+    // The node's dev-server settings, saved on the node.
+    const servers = page.locator(`section[data-settings="${stack.nodeId}"]`);
+    await servers.getByLabel('Restart a server that crashes').uncheck(WAIT);
+    await servers.getByLabel(/Stop a server unused for/).fill('45');
+    await servers.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').getByText(`Saved the dev-server settings of ${stack.nodeId}`).waitFor(WAIT);
+    const saved = await nodeApi<{ settings: { autoRestart: boolean; idleTimeoutMinutes: number | null } }>(stack.socketPath, '/api/settings');
+    expect(saved.settings).toMatchObject({ autoRestart: false, idleTimeoutMinutes: 45 });
+    await servers.getByLabel(/Stop a server unused for/).fill('');
+    await servers.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await nodeApi<{ settings: { idleTimeoutMinutes: number | null } }>(stack.socketPath, '/api/settings')).settings.idleTimeoutMinutes, WAIT).toBe(null);
   });
 
   it('should render on a phone with no horizontal scroll', async () => {

@@ -145,6 +145,14 @@ export interface SystemReport {
   history: SystemSample[];
 }
 
+/** The node-wide dev-server settings the dashboard edits (homenode/src/node-settings.ts has them all). */
+export interface NodeServerSettings {
+  autoRestart: boolean;
+  restoreServers: boolean;
+  /** null = never */
+  idleTimeoutMinutes: number | null;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -213,6 +221,8 @@ export const api = {
 
   // the node's own API, through its tunnel
   nodeStatus: (node: string) => get<NodeStatus>(`${nodePath(node)}/api/status`),
+  nodeSettings: (node: string) => get<{ settings: NodeServerSettings & Record<string, unknown> }>(`${nodePath(node)}/api/settings`),
+  setNodeSettings: (node: string, patch: Partial<NodeServerSettings>) => call<{ settings: NodeServerSettings & Record<string, unknown> }>('PUT', `${nodePath(node)}/api/settings`, patch),
   system: (node: string) => get<SystemReport>(`${nodePath(node)}/api/system`),
   repos: (node: string) => get<{ repos: RepoInfo[] }>(`${nodePath(node)}/api/repos`),
   server: (node: string, repo: string, action: 'start' | 'stop' | 'restart') => call<{ status: ServerStatus }>('POST', `${nodePath(node)}/api/repos/${enc(repo)}/server/${action}`, {}),

@@ -21,6 +21,7 @@ export default function Settings() {
       <h1>Settings</h1>
       <Tokens />
       <NodeSettings />
+      <For each={(data.nodes() ?? []).filter((n) => n.online)}>{(n) => <ServerSettings node={n.id} name={n.name ?? n.id} />}</For>
       <section class="card" aria-labelledby="github-title">
         <h2 id="github-title">GitHub</h2>
         <Show when={session.providers()?.github} fallback={<p class="muted">GitHub sign-in is not configured on this edge (README, Sign in with GitHub).</p>}>
@@ -84,6 +85,58 @@ function NodeSettings() {
       </For>
       <p class="muted small">Change them on the node: HOMEPORT_SCAN_RANGE and HOMEPORT_SCAN_INTERVAL_MS (README, Configuration).</p>
     </section>
+  );
+}
+
+/** How a node treats the dev servers it supervises (its /api/settings). */
+function ServerSettings(props: { node: string; name: string }) {
+  const [current, { mutate }] = createResource(() => props.node, (node) => optional(api.nodeSettings(node)).catch(() => null));
+  const [error, setError] = createSignal('');
+  async function save(event: SubmitEvent) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    const idle = String(form.get('idle') ?? '').trim();
+    setError('');
+    try {
+      const result = await api.setNodeSettings(props.node, {
+        autoRestart: form.get('autoRestart') === 'on',
+        restoreServers: form.get('restoreServers') === 'on',
+        idleTimeoutMinutes: idle === '' || idle === '0' ? null : Number(idle),
+      });
+      mutate(result);
+      ui.notify(`Saved the dev-server settings of ${props.name}`);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return (
+    <Show when={current()?.settings}>
+      {(s) => (
+        <section class="card" aria-labelledby={`servers-${props.node}`} data-settings={props.node}>
+          <h2 id={`servers-${props.node}`}>Dev servers on {props.name}</h2>
+          <form onSubmit={save}>
+            <label class="check">
+              <input type="checkbox" name="autoRestart" checked={s().autoRestart} /> Restart a server that crashes
+            </label>
+            <label class="check">
+              <input type="checkbox" name="restoreServers" checked={s().restoreServers} /> Start running servers again after homeportd restarts
+            </label>
+            <label class="field">
+              Stop a server unused for (minutes, empty = never)
+              <input name="idle" type="number" min="0" max="10080" step="1" value={s().idleTimeoutMinutes ?? ''} />
+            </label>
+            <Show when={error()}>
+              <p class="error" role="alert">
+                {error()}
+              </p>
+            </Show>
+            <button type="submit" class="primary">
+              Save
+            </button>
+          </form>
+        </section>
+      )}
+    </Show>
   );
 }
 
