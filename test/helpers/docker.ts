@@ -13,9 +13,9 @@ import type Docker from 'dockerode';
 import { dockerClient } from '../../homenode/src/docker/engine.ts';
 
 // Bump the tag whenever the root filesystem below changes: images are cached per engine.
-export const TEST_IMAGE = 'homeport-test/busybox:2';
+export const TEST_IMAGE = 'homeport-test/busybox:3';
 const BUSYBOX = '/usr/bin/busybox';
-const APPLETS = ['sh', 'ls', 'cat', 'echo', 'sleep', 'mkdir', 'rm', 'mv', 'cp', 'find', 'grep', 'sed', 'head', 'tail', 'wc', 'base64', 'env', 'id', 'true', 'false', 'test', 'printf', 'kill', 'ps', 'nc', 'wget', 'httpd', 'touch', 'chmod', 'date', 'stat', 'dirname', 'basename', 'tr', 'sort', 'xargs', 'dd', 'yes', 'seq', 'awk', 'diff', 'timeout', 'which', 'pwd', 'hostname'];
+const APPLETS = ['sh', 'ls', 'cat', 'echo', 'sleep', 'mkdir', 'rm', 'mv', 'cp', 'find', 'grep', 'sed', 'head', 'tail', 'wc', 'base64', 'env', 'id', 'true', 'false', 'test', 'printf', 'kill', 'ps', 'nc', 'wget', 'httpd', 'touch', 'chmod', 'date', 'stat', 'dirname', 'basename', 'tr', 'sort', 'xargs', 'dd', 'yes', 'seq', 'awk', 'diff', 'timeout', 'which', 'pwd', 'hostname', 'setsid', 'mkfifo'];
 
 async function pingable(docker: Docker): Promise<boolean> {
   try {

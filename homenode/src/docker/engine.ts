@@ -8,12 +8,25 @@ import Docker from 'dockerode';
 
 export const MANAGED_LABEL = 'homeport.managed';
 export const KIND_LABEL = 'homeport.kind';
+/** On sandboxes: the task the container belongs to. */
+export const TASK_LABEL = 'homeport.task';
+/** Which homeportd made the container (several may share one engine: only its own are its to clean up). */
+export const OWNER_LABEL = 'homeport.owner';
 
 /** No engine answers: said once, plainly, with how to fix it. */
 export class DockerUnavailable extends Error {
   constructor(detail: string) {
     super(`no Docker engine is reachable (${detail}). Install Docker and start it, or point DOCKER_HOST at one; Homeport never runs agent tools on the host instead.`);
   }
+}
+
+/** Errors that mean the engine did not answer at all (as opposed to refusing a request). */
+const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'EPERM', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+
+/** `error` as DockerUnavailable when it says the engine is unreachable; otherwise unchanged. */
+export function engineError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code && UNREACHABLE.has(code) ? new DockerUnavailable((error as Error).message) : error;
 }
 
 /** The engine from DOCKER_HOST, or the local socket. */
