@@ -59,7 +59,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
  * Streams events from `subscribe` as SSE until `isEnd(event)` or the client leaves,
  * with keep-alive comments so a quiet stream survives idle cuts on the way.
  */
-async function pump<T>(stream: SSEStreamingApi, past: T[], subscribe: ((push: (e: T) => void) => () => void) | null, write: (e: T) => Promise<void>, isEnd: (e: T) => boolean) {
+export async function pump<T>(stream: SSEStreamingApi, past: T[], subscribe: ((push: (e: T) => void) => () => void) | null, write: (e: T) => Promise<void>, isEnd: (e: T) => boolean) {
   const queue = [...past];
   let wake: (() => void) | null = null;
   const unsubscribe = subscribe?.((e) => {
