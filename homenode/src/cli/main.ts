@@ -9,13 +9,15 @@ import type { TunnelStatus } from '../tunnel/client.ts';
 import { ApiError, DaemonUnavailable, call } from './client.ts';
 import { UsageError, readSecret, table, type Command } from './command.ts';
 import { accountCommands } from './commands/account.ts';
+import { codeCommands } from './commands/code.ts';
+import { mcpCommands } from './commands/mcp.ts';
 import { repoCommands, serverLogs } from './commands/repos.ts';
 import { webhookCommands } from './commands/webhooks.ts';
 
 export { table };
 
 /** Commands of other areas, each from its own module under commands/. */
-const COMMANDS: Command[] = [...accountCommands, ...repoCommands, ...webhookCommands];
+const COMMANDS: Command[] = [...accountCommands, ...repoCommands, ...webhookCommands, ...mcpCommands, ...codeCommands];
 
 const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 

@@ -10,7 +10,8 @@
  * `code-server` on PATH. With HOMEPORT_CODE_SERVER_URL (docker-compose.yml's
  * code-server service) homeportd runs nothing and only proxies to that URL.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { createServer } from 'node:net';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { NodeSettings } from '../node-settings.ts';
@@ -61,7 +62,7 @@ export interface CodeServerOptions {
   settings: NodeSettings;
   /** the share range: code-server's port is always outside it */
   scanRange: { low: number; high: number };
-  /** its working directory (the repos folder) */
+  /** its working directory (the repos folder; the home folder while that does not exist) */
   cwd: string;
   /** how long a start may take until /healthz answers */
   readyTimeoutMs?: number;
@@ -221,7 +222,9 @@ export class CodeServer {
       '--disable-update-check',
     ].join(' ');
     this.options.log?.(`starting code-server (${binary}) on 127.0.0.1:${this.#port}`);
-    this.#supervisor.start({ id: ID, cwd: this.options.cwd, command, env: {} });
+    // The repos folder exists once a repo was cloned; until then, the home folder.
+    const cwd = existsSync(this.options.cwd) ? this.options.cwd : homedir();
+    this.#supervisor.start({ id: ID, cwd, command, env: {} });
     const target = { host: '127.0.0.1', port: this.#port };
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
     for (;;) {
