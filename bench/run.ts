@@ -23,6 +23,7 @@ import { agentFor, get, latencyRun, median, percentile, stale, type Target } fro
 import { MiB, SMALL_BODY } from './payload.ts';
 import { cpuDelta, firstMessage, forkHelper, freePort, groupMembers, killGroup, sampleCpu, wranglerParts, type Meter } from './procs.ts';
 import { describeFirstScreen, measureFirstScreen } from './web-first-screen.ts';
+import { measureSandboxExec, sandboxRows } from './sandbox-exec.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -294,6 +295,8 @@ async function main() {
   // The web app, after the timed part (Chromium would load the machine during it).
   log('web app: first screen usable…');
   const firstScreen = await measureFirstScreen(stack.dashboardUrl, devPort, quick ? 3 : 7).catch((error: Error) => error);
+  log('agents: sandbox exec overhead…');
+  const sandboxTimes = await measureSandboxExec(quick ? 50 : 300, quick ? 3 : 5).catch((error: Error) => error);
 
   // ---------------------------------------------------------------- report
   const dlMib = plan.downloadBytes / MiB;
@@ -356,6 +359,10 @@ async function main() {
       'CPU time by process (the -proxy workerd runs wrangler\'s proxy and inspector workers; -wrangler is wrangler\'s own Node process and esbuild); cells under 20 ms in total left blank:',
       '',
       ...cpuTables(markdown).flatMap((t) => [t, '']),
+      'Agents (Docker engine on this machine, busybox test image; a tool call is one exec in the task\'s running container):',
+      '',
+      sandboxTimes instanceof Error ? `  not measured: ${sandboxTimes.message.split('\n')[0]}` : table(['agents', 'p50 ms', 'p99 ms', 'runs'], sandboxRows(sandboxTimes), markdown),
+      '',
       markdown ? 'Goals:' : 'Goals (against the bare pipe):',
       '',
       ...goals.map((g) => `${markdown ? '- ' : '  '}${g.pass ? 'pass ' : 'short'}  ${g.goal}: ${g.text}`),
