@@ -234,6 +234,7 @@ export class NodeHub extends DurableObject<Env> {
       if (method === 'share.set' || method === 'share.remove') {
         if (changes && revokesVisitors(before, this.#shares.byPort(port, -Infinity))) this.#closeVisitorSockets(port, 'share revoked');
         await this.#schedule();
+        await this.#publishShares(method === 'share.set' ? 'share.updated' : 'share.removed', [port]);
       }
       return { ok: true, result };
     } catch (error) {
@@ -259,9 +260,17 @@ export class NodeHub extends DurableObject<Env> {
   }
 
   async alarm() {
-    for (const port of this.#shares.removeExpired()) this.#closeVisitorSockets(port, 'share expired');
+    const expired = this.#shares.removeExpired();
+    for (const port of expired) this.#closeVisitorSockets(port, 'share expired');
     this.#shares.pruneLog();
     await this.#schedule();
+    if (expired.length) await this.#publishShares('share.expired', expired);
+  }
+
+  /** Browsers showing this node learn of share changes at once (live only, seq 0). */
+  async #publishShares(type: string, ports: number[]) {
+    const shares = this.#shares.list().map(({ port, mode, expiresAt }) => ({ port, mode, expiresAt }));
+    await this.#sync.publish('shares', type, { ports, shares });
   }
 
   /** Share traffic: the share's policy first, then the node; every request lands in the access log. */

@@ -192,6 +192,19 @@ describe('live events for browsers', () => {
     browser.ws!.close();
   });
 
+  it('should push share changes to browsers at once', async () => {
+    const browser = await live();
+    browser.ws!.send(JSON.stringify({ type: 'subscribe', topics: ['shares'] }));
+    const put = await SELF.fetch(`${DASH}/api/nodes/home/shares/4321`, { method: 'PUT', headers: WRITE, body: JSON.stringify({ mode: 'public', expiresIn: '1h' }) });
+    expect(put.status).toBe(200);
+    const changed = (await browser.next()) as EventEnvelope<{ ports: number[]; shares: { port: number; mode: string }[] }>;
+    expect(changed).toMatchObject({ topic: 'shares', type: 'share.updated', seq: 0, payload: { ports: [4321] } });
+    expect(changed.payload.shares).toContainEqual(expect.objectContaining({ port: 4321, mode: 'public' }));
+    await SELF.fetch(`${DASH}/api/nodes/home/shares/4321`, { method: 'DELETE', headers: WRITE });
+    expect(await browser.next()).toMatchObject({ topic: 'shares', type: 'share.removed', payload: { ports: [4321] } });
+    browser.ws!.close();
+  });
+
   it('should tell a browser that resumes from too far back to reload', async () => {
     const node = await connect();
     const s = Number(node.welcome.ackedSeq);
