@@ -7,9 +7,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
+import { TaskManager } from './agents/tasks.ts';
 import { createApi, VERSION } from './api.ts';
 import { loadConfig, type NodeConfig } from './config.ts';
 import { openStore, type Store } from './db/index.ts';
+import { dockerClient } from './docker/engine.ts';
 import { CodeServer } from './code/code-server.ts';
 import { apiWebSocketTarget, lanCodeProxy } from './code/proxy.ts';
 import { createLanServer } from './lan.ts';
@@ -51,6 +53,8 @@ export interface RunningDaemon {
   store: Store;
   repos: RepoService;
   servers: RepoServers;
+  /** agent tasks */
+  tasks: TaskManager;
   stop(): Promise<void>;
 }
 
@@ -91,10 +95,15 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   const code = new CodeServer({ dataDir: config.dataDir, env: configEnv, settings, scanRange: { low: config.scanLow, high: config.scanHigh }, cwd: config.reposDir, log });
   await code.init();
 
+  // Agent tasks: runs a crash cut short are marked interrupted before the API answers.
+  const tasks = new TaskManager({ store, repos, settings, secrets, dataDir: config.dataDir, docker: dockerClient(), log });
+  await tasks.recover();
+  void tasks.removeOrphans().catch((error) => log(`removing orphan sandboxes failed: ${error.message}`));
+
   const system = new SystemStats({ dataDir: config.dataDir });
   system.start();
   let tunnel: TunnelClient | null = null;
-  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), commandMemory: new CommandMemory(config.dataDir), syncStatus: () => outbox.status(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log }, mcp, code: { code, repo: (ref) => repos.find(ref).catch(() => null), baseUrls: () => codeUrls(config, state), log } });
+  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), commandMemory: new CommandMemory(config.dataDir), syncStatus: () => outbox.status(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log }, mcp, code: { code, repo: (ref) => repos.find(ref).catch(() => null), baseUrls: () => codeUrls(config, state), log }, agents: { tasks, secrets, log } });
   const streams = new NodeStreams({
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
@@ -175,6 +184,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
     store,
     repos,
     servers,
+    tasks,
     async stop() {
       clearInterval(scanTimer);
       system.stop();
@@ -185,6 +195,8 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
           s.close(() => r());
         });
       await Promise.all([close(socketDoor), close(tcpDoor), close(lan)]);
+      // Running tasks end `interrupted`, their work committed.
+      await tasks.close();
       // Servers stop with reason `shutdown`: their desired state stays, to be restored.
       await supervisor.stopAll();
       await Promise.all([mcp.stopAll(), code.close()]);

@@ -79,10 +79,26 @@ export const SETTINGS = {
     parse: baseUrl,
   } satisfies SettingSpec<string>,
   agentModel: {
-    default: 'claude-sonnet-4-5',
+    default: 'claude-sonnet-5-5',
     describe: 'the model a task uses unless it names one',
     parse: (value: unknown) => {
-      if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/.test(value)) throw new SettingError('a model name such as claude-sonnet-4-5');
+      if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$/.test(value)) throw new SettingError('a model name such as claude-sonnet-5-5');
+      return value;
+    },
+  } satisfies SettingSpec<string>,
+  agentImage: {
+    default: 'node:22-bookworm',
+    describe: 'the Docker image agent sandboxes run (it needs sh; git, bash and your toolchain help the agent)',
+    parse: (value: unknown) => {
+      if (typeof value !== 'string' || !/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(value)) throw new SettingError('a Docker image reference such as node:22-bookworm');
+      return value;
+    },
+  } satisfies SettingSpec<string>,
+  agentNetwork: {
+    default: 'none',
+    describe: "agent sandboxes' network: none (no network at all), host, or the name of a Docker network",
+    parse: (value: unknown) => {
+      if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) throw new SettingError('none, host or the name of a Docker network');
       return value;
     },
   } satisfies SettingSpec<string>,

@@ -72,12 +72,14 @@ export class TaskEvents extends EventEmitter<TaskEventsEvents> {
 
   /**
    * Stores one event (redacted) with the next seq, and the outbox copy, in one
-   * transaction together with `also` (the task row's change); then publishes it.
+   * transaction after `also` (the task row's change); then publishes it.
    */
   async append(taskId: string, type: string, payload: unknown, also?: (tx: Tx) => Promise<void>): Promise<TaskEvent> {
     const clean = redactDeep(payload ?? {}, this.redact);
     const at = Date.now();
     const event = await this.store.write(async (tx) => {
+      // First the row's change (a new task's row must exist before its first event).
+      await also?.(tx);
       const [{ last }] = await tx
         .select({ last: sql<number>`coalesce(max(${schema.taskEvents.seq}), 0)` })
         .from(schema.taskEvents)
@@ -85,7 +87,6 @@ export class TaskEvents extends EventEmitter<TaskEventsEvents> {
       const event: TaskEvent = { seq: Number(last) + 1, type, at, payload: clean };
       await tx.insert(schema.taskEvents).values({ taskId, seq: event.seq, type, at, payload: JSON.stringify(clean) });
       if (!LOCAL_ONLY_TYPES.has(type)) await recordChange(tx, `run:${taskId}`, type, outboxPayload(taskId, event));
-      await also?.(tx);
       return event;
     });
     this.emit('event', taskId, event);

@@ -80,7 +80,7 @@ export function parsePrompt(raw: unknown): string {
 
 export function parseModel(raw: unknown, fallback: string): string {
   if (raw === undefined || raw === null || raw === '') return fallback;
-  if (typeof raw !== 'string' || !MODEL.test(raw)) throw new TaskError(400, `"${String(raw).slice(0, 100)}" is not a model name (e.g. claude-sonnet-4-5)`);
+  if (typeof raw !== 'string' || !MODEL.test(raw)) throw new TaskError(400, `"${String(raw).slice(0, 100)}" is not a model name (e.g. claude-sonnet-5-5)`);
   return raw;
 }
 

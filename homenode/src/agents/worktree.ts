@@ -94,6 +94,12 @@ export async function openWorktree(options: { repoPath: string; path: string; br
   return { path, gitDir: await gitDirOf(repoPath, path, name), branch, baseSha, baseBranch, created: true };
 }
 
+/** The worktree a task already has, or null when its folder is gone. */
+export async function findWorktree(options: { repoPath: string; path: string; branch: string }): Promise<Worktree | null> {
+  if (!(await stat(options.path).catch(() => null))) return null;
+  return { path: options.path, gitDir: await gitDirOf(options.repoPath, options.path, options.path.split('/').pop()!), branch: options.branch };
+}
+
 /**
  * Commits everything in the work tree (`git add -A`) on the task's branch. Returns the
  * branch's head afterwards, whether a commit was made (nothing changed: none), and what

@@ -12,12 +12,13 @@ import { accountCommands } from './commands/account.ts';
 import { codeCommands } from './commands/code.ts';
 import { mcpCommands } from './commands/mcp.ts';
 import { repoCommands, serverLogs } from './commands/repos.ts';
+import { taskCommands } from './commands/tasks.ts';
 import { webhookCommands } from './commands/webhooks.ts';
 
 export { table };
 
 /** Commands of other areas, each from its own module under commands/. */
-const COMMANDS: Command[] = [...accountCommands, ...repoCommands, ...webhookCommands, ...mcpCommands, ...codeCommands];
+const COMMANDS: Command[] = [...accountCommands, ...repoCommands, ...taskCommands, ...webhookCommands, ...mcpCommands, ...codeCommands];
 
 const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 
