@@ -10,10 +10,10 @@ import type { EventEnvelope } from '@homeport/shared/control';
 import { ApiError, api, optional, type Me, type NodePorts, type NodeSummary, type RepoInfo } from './api.ts';
 import { LiveConnection, type LiveStatus } from './live.ts';
 
-/** The topics the app follows (edge: node, ports, commands; the node's outbox: repos, servers). */
-export const LIVE_TOPICS = ['node', 'ports', 'repos', 'servers', 'commands'];
+/** The topics the app follows (edge: node, ports, commands, shares; the node's outbox: repos, servers, tasks). */
+export const LIVE_TOPICS = ['node', 'ports', 'repos', 'servers', 'commands', 'shares', 'tasks'];
 /** Changes that alter the port list (with its share modes) the dashboard shows. */
-const PORT_TOPICS = new Set(['node', 'ports', 'servers']);
+const PORT_TOPICS = new Set(['node', 'ports', 'servers', 'shares']);
 const REPO_TOPICS = new Set(['node', 'repos', 'servers']);
 /** Without live events, repos (each with a git status on the node) are asked this often. */
 const REPOS_POLL_MS = 10_000;
