@@ -8,8 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { freePort } from '../../../scripts/ports.ts';
 import { createApi } from '../api.ts';
 import { loadConfig } from '../config.ts';
 import { openStore } from '../db/index.ts';
@@ -108,6 +110,26 @@ describe('code-server supervision (stand-in for code-server)', () => {
     const status = await broken.start();
     expect(status.state).toBe('errored');
     expect(status.lastError).toContain('missing libstdc++');
+  });
+});
+
+describe('an external code-server (HOMEPORT_CODE_SERVER_URL, stand-in for code-server)', () => {
+  it('should proxy to it without running anything, and refuse a port inside the share range', { timeout: 30_000 }, async () => {
+    const port = await freePort(20000, 30000);
+    const standIn = spawn(process.execPath, [STAND_IN, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanup.push(() => standIn.kill());
+    await new Promise((r) => standIn.stdout!.once('data', r));
+
+    const { code, api } = await setup({ HOMEPORT_CODE_SERVER_URL: `http://127.0.0.1:${port}` });
+    expect(await code.status()).toMatchObject({ state: 'external', upstream: `http://127.0.0.1:${port}`, lastError: null });
+    const page = await api.request('/api/code/?folder=%2Fsrv', {}, { door: 'socket' });
+    expect(standInInfo(await page.text())).toMatchObject({ folder: '/srv' });
+    await expect(code.start()).rejects.toThrow('code-server runs outside homeportd');
+    const stop = await api.request('/api/vscode/stop', { method: 'POST' }, { door: 'socket' });
+    expect([stop.status, (await stop.json()).error]).toEqual([409, expect.stringContaining('docker compose stop code-server')]);
+
+    await expect(setup({ HOMEPORT_CODE_SERVER_URL: 'http://127.0.0.1:8443' })).rejects.toThrow("HOMEPORT_CODE_SERVER_URL's port 8443 is inside the share range 3000-9999");
+    await expect(setup({ HOMEPORT_CODE_SERVER_URL: 'http://127.0.0.1:13337/vscode' })).rejects.toThrow('without a path');
   });
 });
 

@@ -111,6 +111,9 @@ export class CodeServer {
     this.#supervisor = new Supervisor({ logDir: join(options.dataDir, 'code-server'), readyAfterMs: 1000, stopTimeoutMs: 5000 });
     const url = options.env.HOMEPORT_CODE_SERVER_URL;
     this.#external = url ? CodeServer.parseUpstream(url) : null;
+    const { low, high } = options.scanRange;
+    if (this.#external && this.#external.port >= low && this.#external.port <= high)
+      throw new Error(`HOMEPORT_CODE_SERVER_URL's port ${this.#external.port} is inside the share range ${low}-${high}, so a share could reach code-server, which has no password: give it a port outside that range`);
   }
 
   /** http://host:port, nothing else (the proxy adds the paths). */
@@ -202,30 +205,10 @@ export class CodeServer {
 
   async #start(): Promise<CodeStatus> {
     const current = this.#supervisor.status(ID);
-    if (current && (current.state === 'running' || current.state === 'starting' || current.state === 'crashed')) {
-      if (current.state === 'running' && this.#port !== null && (await this.#healthy({ host: '127.0.0.1', port: this.#port }))) return this.#view(current);
-      await this.#supervisor.stop(ID);
-    }
-    const { binary, problem } = await this.locate();
-    if (!binary) throw new CodeServerError(409, problem ? `${problem}. ${INSTALL_HINT}` : INSTALL_HINT);
-    this.#binary = binary;
-    this.#port = await freePortOutside(this.options.scanRange);
-    const command = [
-      'exec',
-      shellWord(binary),
-      '--bind-addr',
-      `127.0.0.1:${this.#port}`,
-      // Its own auth is off: the edge's owner-only API route and the LAN key guard it.
-      '--auth',
-      'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-    ].join(' ');
-    this.options.log?.(`starting code-server (${binary}) on 127.0.0.1:${this.#port}`);
-    // The repos folder exists once a repo was cloned; until then, the home folder.
-    const cwd = existsSync(this.options.cwd) ? this.options.cwd : homedir();
-    this.#supervisor.start({ id: ID, cwd, command, env: {} });
-    const target = { host: '127.0.0.1', port: this.#port };
+    // Already up, coming up, or about to be restarted by the supervisor: wait for it instead.
+    const active = current && (current.state === 'running' || current.state === 'starting' || current.state === 'crashed') && this.#port !== null;
+    if (!active) await this.#launch();
+    const target = { host: '127.0.0.1', port: this.#port! };
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
     for (;;) {
       const s = this.#supervisor.status(ID)!;
@@ -245,6 +228,29 @@ export class CodeServer {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** Runs the binary on a fresh port outside the share range. */
+  async #launch() {
+    const { binary, problem } = await this.locate();
+    if (!binary) throw new CodeServerError(409, problem ? `${problem}. ${INSTALL_HINT}` : INSTALL_HINT);
+    this.#binary = binary;
+    this.#port = await freePortOutside(this.options.scanRange);
+    const command = [
+      'exec',
+      shellWord(binary),
+      '--bind-addr',
+      `127.0.0.1:${this.#port}`,
+      // Its own auth is off: the edge's owner-only API route and the LAN key guard it.
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+    ].join(' ');
+    this.options.log?.(`starting code-server (${binary}) on 127.0.0.1:${this.#port}`);
+    // The repos folder exists once a repo was cloned; until then, the home folder.
+    const cwd = existsSync(this.options.cwd) ? this.options.cwd : homedir();
+    this.#supervisor.start({ id: ID, cwd, command, env: {} });
   }
 
   async #healthy(target: CodeTarget): Promise<boolean> {
