@@ -25,6 +25,7 @@ import type { ApiEnv } from '../identity/middleware.ts';
 import type { Principal } from '../identity/principal.ts';
 import { jsonBody, requiredString } from '../identity/routes.ts';
 import { randomSecret, sha256Hex } from '../identity/secrets.ts';
+import { webhooksOf } from '../webhooks/webhooks-do.ts';
 
 export const NODE_TOKEN_PREFIX = 'hpn_';
 const NODE_TOKEN_SHAPE = /^hpn_[A-Za-z0-9_-]{43}$/;
@@ -138,6 +139,8 @@ nodeRoutes.delete('/nodes/:node', async (c) => {
   const node = await directoryOf(c.env).revokeNode(c.get('node').id);
   if (!node) throw new HTTPException(404, { message: 'no such node' });
   await hubCall(c.env, node.id, 'revoke', {});
+  // Webhook tasks waiting for it end now, on GitHub too.
+  await webhooksOf(c.env).nodeRevoked(node.id);
   return c.json({ revoked: true, node: { id: node.id, name: node.name } });
 });
 

@@ -5,9 +5,10 @@
  * their progress (command, task, tracking comment). The log keeps the newest MAX_KEPT
  * rows; deliveries still waiting for work are never pruned.
  */
-import { and, asc, desc, eq, isNotNull, isNull, lt, lte, min, notInArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, min, notInArray, or } from 'drizzle-orm';
 import type { DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
 import { deliveries, type DeliveryStatus } from './schema.ts';
+import { FINAL_TASK_STATUSES } from './tracking-comment.ts';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type NewDelivery = Omit<typeof deliveries.$inferInsert, 'receivedAt' | 'updatedAt'>;
@@ -101,6 +102,15 @@ export class DeliveryLog {
       options.before === undefined ? undefined : lt(deliveries.receivedAt, options.before),
     );
     return this.db.select().from(deliveries).where(where).orderBy(desc(deliveries.receivedAt), desc(deliveries.id)).limit(options.limit).all();
+  }
+
+  /** Deliveries waiting for `node`: pending, queued, or started and not ended. */
+  openOn(node: string): DeliveryRow[] {
+    return this.db
+      .select()
+      .from(deliveries)
+      .where(and(eq(deliveries.node, node), inArray(deliveries.status, ['pending', 'queued', 'started']), or(isNull(deliveries.taskStatus), notInArray(deliveries.taskStatus, [...FINAL_TASK_STATUSES]))))
+      .all();
   }
 
   /** Pending work due now, oldest first. */

@@ -17,7 +17,7 @@ export function isFinalTaskStatus(status: string | null): boolean {
 
 export interface TrackingState {
   deliveryId: string;
-  /** delivery status: pending | queued | started | cancelled | failed */
+  /** delivery status: pending | queued | started | cancelled | failed | node_revoked */
   status: string;
   note: string;
   node: string;
@@ -56,6 +56,7 @@ export function renderTracking(state: TrackingState, dashboardUrl: string): stri
   else if (state.status === 'queued') line = `⏳ **Queued** — waiting for the home node ${node} to come online. ([queue](${nodeUrlOf(dashboardUrl, state.node)}))`;
   else if (state.status === 'cancelled') line = '🚫 **Cancelled** before it started.';
   else if (state.status === 'failed') line = `❌ **Could not start**: ${inline(state.note)}`;
+  else if (state.status === 'node_revoked') line = `❌ **Stopped waiting**: ${inline(state.note)}.`;
   else
     switch (state.taskStatus) {
       case 'completed':

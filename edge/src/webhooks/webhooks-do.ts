@@ -360,6 +360,17 @@ export class Webhooks extends DurableObject<Env> {
     await this.#syncComment(id);
   }
 
+  /**
+   * The owner revoked a node: deliveries still waiting for it (queued, or started and not
+   * ended) will never hear from it again, so they end now, comments included.
+   */
+  async nodeRevoked(node: string) {
+    for (const row of this.#log.openOn(node)) {
+      this.#settle(row.id, 'node_revoked', `the home node "${node}" was removed${row.status === 'started' ? ' during the run' : ' before the task could start'}`, { answer: 410 });
+      await this.#syncComment(row.id);
+    }
+  }
+
   // ---- the tracking comment ----
 
   /** Brings the delivery's tracking comment up to date; one sync per delivery at a time. */
@@ -381,7 +392,8 @@ export class Webhooks extends DurableObject<Env> {
     for (let round = 0; round < 4; round++) {
       const row = this.#log.get(id);
       if (!github || !row || row.source !== 'github' || row.issueNumber === null || !row.repo || !row.node) return;
-      if (!['pending', 'queued', 'started', 'cancelled', 'failed'].includes(row.status)) return;
+      // Only deliveries that got as far as starting something have a tracking comment.
+      if (!['pending', 'queued', 'started', 'cancelled', 'failed', 'node_revoked'].includes(row.status) || (row.status === 'node_revoked' && row.commentId === null)) return;
       // A start that failed before any comment existed (e.g. GitHub down) gets one too.
       const body = renderTracking({ deliveryId: row.id, status: row.status, note: row.note, node: row.node, sender: row.sender, taskId: row.taskId, taskStatus: row.taskStatus, taskReason: row.taskReason, prUrl: row.prUrl, branch: row.branch }, this.#dashboardUrl);
       if (body === null || (row.commentId !== null && body === row.commentBody)) {

@@ -299,6 +299,17 @@ describe('GitHub triggers', () => {
     expect(logged.redeliverable).toBe(true);
   });
 
+  it('should end a delivery queued for a node that is then revoked', async () => {
+    const later = await pairNode('revoked-later');
+    await mapRepo('octo-org/later', { node: later.id, repo: 'app', allowedUsers: ['octocat'] });
+    const res = await deliver('issue_comment', issueCommentCreated('@homeport go', { repo: 'octo-org/later' }));
+    expect((await settled(res.body.delivery!)).status).toBe('queued');
+    expect((await api(`/api/nodes/${later.id}`, { method: 'DELETE' })).status).toBe(200);
+    const ended = await delivery(res.body.delivery!);
+    expect(ended.status).toBe('node_revoked');
+    expect(ended.note).toContain('before the task could start');
+  });
+
   it('should start nothing for a repo mapped to a node that was revoked', async () => {
     const gone = await pairNode('gone-node');
     await mapRepo('octo-org/gone', { node: gone.id, repo: 'app', allowedUsers: ['octocat'] });
