@@ -320,6 +320,20 @@ describe('install requests', () => {
     expect([taken.status, taken.message]).toEqual([409, `a service named "${name}" is already installed; choose another name ("name", or --name)`]);
     await t.manager.uninstall(name, { purge: true });
     expect(catalogProblems(catalog)).toEqual([]);
+
+    // Without a name: the template's id, then -2, -3…
+    const id = uniqueName('n');
+    const numbered = await testManager(docker, [{ ...catalog.find((c) => c.id === 'job')!, id }]);
+    cleanup.push(() => numbered.close());
+    names.push(id, `${id}-2`);
+    const first = await numbered.manager.install({ template: id });
+    const second = await numbered.manager.install({ template: id });
+    expect([first.service.name, second.service.name]).toEqual([id, `${id}-2`]);
+    await Promise.all([first.done, second.done]);
+    // Actions on one name queue up instead of tripping over each other.
+    const [stopped, started] = await Promise.all([numbered.manager.stop(id), numbered.manager.start(id)]);
+    expect([stopped.desiredState, started.desiredState]).toEqual(['stopped', 'running']);
+    for (const n of [id, `${id}-2`]) await numbered.manager.uninstall(n, { purge: true });
   });
 
   it('should say plainly that there is no engine, and list services as unknown', async () => {

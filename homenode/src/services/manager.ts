@@ -108,8 +108,10 @@ export class ServiceManager {
   readonly #catalog: ServiceTemplate[];
   readonly #log: (message: string) => void;
   readonly #jobs = new Map<string, InstallJob>();
-  /** names with an install, start or uninstall under way: one at a time per name */
-  readonly #busy = new Set<string>();
+  /** names being installed (other actions on them wait for nothing: they are refused) */
+  readonly #installing = new Set<string>();
+  /** per name, the tail of its queue of start/stop/restart/uninstall/restore: one at a time, in order */
+  readonly #queues = new Map<string, Promise<unknown>>();
   /** the last `service.state` written per service, so unchanged states stay out of the outbox */
   readonly #recorded = new Map<string, string>();
   #events: NodeJS.ReadableStream | null = null;
@@ -259,8 +261,8 @@ export class ServiceManager {
     }
     await this.#engine();
     const name = (input.name as string | undefined) ?? (await this.#freeName(template.id));
-    if (this.#busy.has(name) || (await this.#row(name))) throw new ServiceError(409, `a service named "${name}" is already installed; choose another name ("name", or --name)`);
-    this.#busy.add(name);
+    if (this.#installing.has(name) || this.#queues.has(name) || (await this.#row(name))) throw new ServiceError(409, `a service named "${name}" is already installed; choose another name ("name", or --name)`);
+    this.#installing.add(name);
     try {
       await this.#refuseForeign(name, template);
       const ports = await this.#allocatePorts(template);
@@ -281,7 +283,7 @@ export class ServiceManager {
       done.catch(() => {});
       return { service: await this.#view(row), done };
     } catch (error) {
-      this.#busy.delete(name);
+      this.#installing.delete(name);
       throw error;
     }
   }
@@ -289,7 +291,7 @@ export class ServiceManager {
   async #freeName(base: string): Promise<string> {
     for (let i = 1; i < 100; i++) {
       const name = i === 1 ? base : `${base}-${i}`;
-      if (!this.#busy.has(name) && !(await this.#row(name))) return name;
+      if (!this.#installing.has(name) && !(await this.#row(name))) return name;
     }
     throw new ServiceError(409, `too many services named ${base}-N; give a name`);
   }
@@ -374,7 +376,7 @@ export class ServiceManager {
       emit({ type: 'error', error: message, status: mapped instanceof ServiceError ? mapped.status : mapped instanceof DockerUnavailable ? 503 : 502 });
       throw mapped instanceof ServiceError || mapped instanceof DockerUnavailable ? mapped : new ServiceError(502, message);
     } finally {
-      this.#busy.delete(name);
+      this.#installing.delete(name);
       // Late readers of the progress stream still see how it ended, for a while.
       setTimeout(() => this.#jobs.get(name) === job && this.#jobs.delete(name), 10 * 60_000).unref();
     }
@@ -505,14 +507,14 @@ export class ServiceManager {
     });
   }
 
-  async #exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    if (this.#busy.has(name)) throw new ServiceError(409, `"${name}" is busy (being installed, started, stopped or removed); try again in a moment`);
-    this.#busy.add(name);
-    try {
-      return await fn();
-    } finally {
-      this.#busy.delete(name);
-    }
+  /** Runs `fn` after the name's earlier actions (a stop right after a start waits for it). */
+  #exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#installing.has(name)) return Promise.reject(new ServiceError(409, `"${name}" is still being installed; wait until it is done (GET /api/services/${name}/progress)`));
+    const run = (this.#queues.get(name) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => {});
+    this.#queues.set(name, tail);
+    void tail.then(() => this.#queues.get(name) === tail && this.#queues.delete(name));
+    return run;
   }
 
   async start(name: string): Promise<ServiceView> {
@@ -568,9 +570,10 @@ export class ServiceManager {
    * `purge` still removes what an earlier uninstall kept.
    */
   async uninstall(name: string, { purge = false } = {}): Promise<{ name: string; purged: boolean; keptVolumes: string[]; keptCredentials: boolean }> {
-    const row = await this.#row(name);
+    if (!SERVICE_NAME.test(name) || (!purge && !(await this.#row(name)))) throw new ServiceError(404, `no service "${name}" is installed (\`homeport services\` lists them)`);
     await this.#engine();
     return this.#exclusive(name, async () => {
+      const row = await this.#row(name);
       const volumes = await this.#volumesOf(name);
       const credentials = await this.options.secrets.namesWithPrefix(secretPrefix(name));
       if (!row && !(purge && (volumes.length || credentials.length))) throw new ServiceError(404, `no service "${name}" is installed (\`homeport services\` lists them)`);
@@ -637,7 +640,7 @@ export class ServiceManager {
       return { restored, failed };
     }
     for (const row of rows) {
-      if (this.#busy.has(row.name)) continue;
+      if (this.#installing.has(row.name)) continue;
       try {
         await this.#exclusive(row.name, () => this.#provision(row.name, { pull: false, runJobs: false }));
         restored.push(row.name);
