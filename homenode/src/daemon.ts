@@ -30,6 +30,8 @@ import { CommandMemory } from './sync/command-ids.ts';
 import { OutboxSender } from './sync/outbox-sender.ts';
 import { TunnelClient } from './tunnel/client.ts';
 import { NodeStreams } from './tunnel/streams.ts';
+import { loadCatalog } from './services/catalog-file.ts';
+import { ServiceManager } from './services/manager.ts';
 import { SecretStore, Vault } from './vault.ts';
 
 /** Where a browser opens code-server: through the edge (owner only) and on the LAN door. */
@@ -96,14 +98,16 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   await code.init();
 
   // Agent tasks: runs a crash cut short are marked interrupted before the API answers.
-  const tasks = new TaskManager({ store, repos, settings, secrets, dataDir: config.dataDir, docker: dockerClient(), log });
+  const tasks = new TaskManager({ store, repos, settings, secrets, dataDir: config.dataDir, docker: dockerClient(), tools: () => mcp.agentTools(), log });
   await tasks.recover();
   void tasks.removeOrphans().catch((error) => log(`removing orphan sandboxes failed: ${error.message}`));
+  // Services from the catalog run as Docker containers; they keep running while homeportd is down.
+  const services = new ServiceManager({ store, secrets, docker: dockerClient(), catalog: loadCatalog(configEnv, log), log });
 
   const system = new SystemStats({ dataDir: config.dataDir });
   system.start();
   let tunnel: TunnelClient | null = null;
-  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), commandMemory: new CommandMemory(config.dataDir), syncStatus: () => outbox.status(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log }, mcp, code: { code, repo: (ref) => repos.find(ref).catch(() => null), baseUrls: () => codeUrls(config, state), log }, agents: { tasks, secrets, log } });
+  const api = createApi({ state, tunnel: () => tunnel, reloadTunnel: () => reloadTunnel(), commandMemory: new CommandMemory(config.dataDir), syncStatus: () => outbox.status(), localToken: secretFile(config.dataDir, 'api-token'), system, repos: { repos, settings, secrets, servers, log }, mcp, code: { code, repo: (ref) => repos.find(ref).catch(() => null), baseUrls: () => codeUrls(config, state), log }, agents: { tasks, secrets, log }, services: { services, log } });
   const streams = new NodeStreams({
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
@@ -171,6 +175,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
 
   await servers.restore();
   void mcp.restore().catch((error) => log(`restoring MCP servers failed: ${error.message}`));
+  void services.restore().then(() => services.watch(), (error) => log(`restoring services failed: ${error.message}`));
 
   writeFileSync(join(config.dataDir, 'homeportd.json'), JSON.stringify({ pid: process.pid, apiPort: config.apiPort, lanPort: config.lanPort, socket: config.socketPath }));
   log(`node "${config.nodeId}" scanning ${config.scanLow}-${config.scanHigh} every ${config.scanIntervalMs} ms; LAN door http://${config.lanHost}:${config.lanPort}/<port>/`);
@@ -200,6 +205,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
       // Servers stop with reason `shutdown`: their desired state stays, to be restored.
       await supervisor.stopAll();
       await Promise.all([mcp.stopAll(), code.close()]);
+      services.close();
       await repos.close();
       store.close();
       rmSync(config.socketPath, { force: true });
