@@ -274,6 +274,8 @@ describe('Sandbox', { timeout: 30_000 }, () => {
     });
     try {
       await foreign.start();
+      // another owner's sweep leaves ours alone (a sweep without owner would hit other test files' sandboxes)
+      expect(await Sandbox.removeOrphans(docker, [], { owner: `${LABEL_OWNER}-other` })).toEqual([]);
       const removed = await Sandbox.removeOrphans(docker, [sandbox.taskId], { owner: LABEL_OWNER });
       expect(removed).toEqual([`homeport-task-${orphanId}`]);
       await expect(orphan.container.inspect()).rejects.toMatchObject({ statusCode: 404 });

@@ -352,9 +352,9 @@ export class Sandbox {
 
   /**
    * Removes sandbox containers that no live task owns (left by a crashed homeportd):
-   * those of `owner` when given (another homeportd on the same engine keeps its own),
-   * else every Homeport sandbox. Only containers labelled as Homeport sandboxes are ever
-   * touched. Returns their names.
+   * only those made with the same `owner` (none given: those made without one), so
+   * another homeportd on the same engine keeps its own. Only containers labelled as
+   * Homeport sandboxes are ever touched. Returns their names.
    */
   static async removeOrphans(docker: Docker, keepTaskIds: Iterable<string> = [], options: { owner?: string } = {}): Promise<string[]> {
     const keep = new Set(keepTaskIds);
@@ -368,7 +368,7 @@ export class Sandbox {
     const removed: string[] = [];
     for (const info of found) {
       if (info.Labels[MANAGED_LABEL] !== 'true' || info.Labels[KIND_LABEL] !== SANDBOX_KIND) continue;
-      if (options.owner && info.Labels[OWNER_LABEL] !== options.owner) continue;
+      if (info.Labels[OWNER_LABEL] !== options.owner) continue;
       if (keep.has(info.Labels[TASK_LABEL])) continue;
       await forceRemove(docker.getContainer(info.Id));
       removed.push(info.Names[0]?.replace(/^\//, '') ?? info.Id);
