@@ -6,6 +6,7 @@
  * writing its tracking comment to the same fake GitHub. Payloads are shaped like
  * GitHub's (edge/src/webhooks/github-payloads.ts) and signed like GitHub signs them.
  */
+import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { FakeAnthropic, text, toolUse } from './fakes/anthropic.ts';
 import { FakeGitHub, type FakeRequest } from './fakes/github.ts';
 import { FakeIssues } from './fakes/github-issues.ts';
 import { ensureDocker, ensureTestImage } from './helpers/docker.ts';
-import { nodeApi, request, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
+import { ROOT, nodeApi, request, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
 
 const WEBHOOK_SECRET = randomBytes(20).toString('hex');
 const REPO = 'acme/shop';
@@ -208,5 +209,52 @@ describe('GitHub webhooks on the real stack', () => {
     const task = (await nodeTasks()).find((t) => t.source === `webhook:gh-${res.id}`);
     expect(task?.status).toBe('completed');
     expect(anthropic.requests.some((r) => JSON.stringify(r.body).includes('labeled this issue') && JSON.stringify(r.body).includes('We need a CHANGELOG.md.'))).toBe(true);
+  });
+});
+
+/** The homeport CLI with its own credentials file, stdin given. */
+function homeport(home: string, args: string[], input = '') {
+  const run = spawnSync(process.execPath, [join(ROOT, 'homenode/bin/homeport.js'), ...args], { env: { ...process.env, HOMEPORT_HOME: home }, input, encoding: 'utf8', timeout: 60_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('generic webhooks on the real stack', () => {
+  it('should make an endpoint with the CLI and start a task from a request signed as documented', async () => {
+    const home = tempDir('homeport-webhook-cli-');
+    expect(homeport(home, ['register', stack.dashboardUrl, '--email', 'owner@example.com'], 'correct horse battery\n').code).toBe(0);
+    const made = homeport(home, ['webhooks', 'create', 'nightly CI', '--node', stack.nodeId, '--repo', 'shop', '--rate', '5']);
+    expect(made.stderr).toBe('');
+    const secret = /hpw_[A-Za-z0-9_-]{43}/.exec(made.stdout)?.[0];
+    const url = /http:\/\/\S+\/webhooks\/in\/whk_[0-9a-f]{24}/.exec(made.stdout)?.[0];
+    expect(secret && url).toBeTruthy();
+    // The secret is shown once: listings never carry it.
+    const listed = homeport(home, ['webhooks', 'endpoints', '--json']);
+    expect(listed.stdout).toContain('nightly CI');
+    expect(listed.stdout).not.toContain(secret!);
+
+    scriptRun('ci-fix.txt');
+    // docs/webhooks.md: X-Homeport-Signature = sha256=HMAC-SHA256(secret, "<timestamp>.<raw body>")
+    const body = JSON.stringify({ prompt: 'The nightly build fails in test/cart.test.ts: fix it.' });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `sha256=${createHmac('sha256', secret!).update(`${timestamp}.${body}`).digest('hex')}`;
+    const send = () =>
+      request(stack, new URL(url!).pathname, {
+        host: `localhost:${stack.edgePort}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-homeport-timestamp': timestamp, 'x-homeport-signature': signature },
+        body,
+      });
+    const res = await send();
+    expect(res.status, res.text).toBe(201);
+    const answer = JSON.parse(res.text) as { task: { id: string }; url: string; delivery: string };
+    expect(answer.url).toBe(`${stack.dashboardUrl}/nodes/${stack.nodeId}/tasks/${answer.task.id}`);
+    expect((await send()).status).toBe(409);
+
+    const task = await waitFor('the CI task to finish', async () => (await nodeTasks()).find((t) => t.id === answer.task.id && t.status === 'completed'), 90_000, 250);
+    expect(task.source).toBe(`webhook:${answer.delivery}`);
+    expect(task.prUrl).toMatch(/\/pull\/\d+$/);
+    const log = JSON.parse(homeport(home, ['webhooks', '--json']).stdout) as { id: string; status: string; taskStatus: string | null }[];
+    expect(log.find((d) => d.id === answer.delivery)).toMatchObject({ status: 'started', taskStatus: 'completed' });
+    expect(log.some((d) => d.status === 'replay')).toBe(true);
   });
 });
