@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadCatalog } from './catalog-file.ts';
 import { CATALOG, type ServiceTemplate } from './catalog.ts';
 import { catalogProblems, generateSecret, grantsNeeded, placeholdersIn, render, TemplateError, templateProblems } from './template.ts';
 
@@ -115,5 +119,35 @@ describe('rendering', () => {
     expect(generateSecret('hex32')).toMatch(/^[0-9a-f]{64}$/);
     expect(generateSecret('base64url64')).toMatch(/^[A-Za-z0-9_-]{86}$/);
     expect(generateSecret('password')).not.toBe(generateSecret('password'));
+  });
+});
+
+describe('the owner’s own templates (HOMEPORT_SERVICE_TEMPLATES)', () => {
+  const file = (content: unknown) => {
+    const dir = mkdtempSync(join(tmpdir(), 'homeport-templates-'));
+    const path = join(dir, 'templates.json');
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+
+  it('should add valid templates to the catalog', () => {
+    const logged: string[] = [];
+    const catalog = loadCatalog({ HOMEPORT_SERVICE_TEMPLATES: file([minimal({ id: 'mine' })]) }, (m) => logged.push(m));
+    expect(catalog.map((t) => t.id)).toEqual([...CATALOG.map((t) => t.id), 'mine']);
+    expect(logged[0]).toMatch(/^service templates from .*templates\.json: mine$/);
+    expect(loadCatalog({})).toBe(CATALOG);
+  });
+
+  it('should leave out a file with mistakes, saying each', () => {
+    const logged: string[] = [];
+    const catalog = loadCatalog({ HOMEPORT_SERVICE_TEMPLATES: file([minimal({ id: 'postgres' }), minimal({ id: 'other', parts: [{ name: 'web' } as never] })]) }, (m) => logged.push(m));
+    expect(catalog).toBe(CATALOG);
+    expect(logged[0]).toContain('not used:');
+    expect(logged[0]).toContain('postgres: a template with this id exists already');
+    expect(logged[0]).toContain('other: not a template');
+    loadCatalog({ HOMEPORT_SERVICE_TEMPLATES: file('{nope') }, (m) => logged.push(m));
+    expect(logged[1]).toMatch(/not used: .*JSON/);
+    loadCatalog({ HOMEPORT_SERVICE_TEMPLATES: file({ id: 'x' }) }, (m) => logged.push(m));
+    expect(logged[2]).toContain('expected a JSON array of templates');
   });
 });
