@@ -24,6 +24,7 @@ import { MiB, SMALL_BODY } from './payload.ts';
 import { cpuDelta, firstMessage, forkHelper, freePort, groupMembers, killGroup, sampleCpu, wranglerParts, type Meter } from './procs.ts';
 import { describeFirstScreen, measureFirstScreen } from './web-first-screen.ts';
 import { measureSandboxExec, sandboxRows } from './sandbox-exec.ts';
+import { measureTaskFirstEvent, taskRows } from './task-first-event.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -297,6 +298,8 @@ async function main() {
   const firstScreen = await measureFirstScreen(stack.dashboardUrl, devPort, quick ? 3 : 7).catch((error: Error) => error);
   log('agents: sandbox exec overhead…');
   const sandboxTimes = await measureSandboxExec(quick ? 50 : 300, quick ? 3 : 5).catch((error: Error) => error);
+  log('agents: task created → first event…');
+  const taskTimes = await measureTaskFirstEvent(stack, quick ? 3 : 10).catch((error: Error) => error);
 
   // ---------------------------------------------------------------- report
   const dlMib = plan.downloadBytes / MiB;
@@ -362,6 +365,10 @@ async function main() {
       'Agents (Docker engine on this machine, busybox test image; a tool call is one exec in the task\'s running container):',
       '',
       sandboxTimes instanceof Error ? `  not measured: ${sandboxTimes.message.split('\n')[0]}` : table(['agents', 'p50 ms', 'p99 ms', 'runs'], sandboxRows(sandboxTimes), markdown),
+      '',
+      'Agent tasks (fake Anthropic answering at once with one short text; times from POST /api/tasks on homeportd):',
+      '',
+      taskTimes instanceof Error ? `  not measured: ${taskTimes.message.split('\n')[0]}` : table(['task', 'p50 ms', 'p99 ms', 'runs'], taskRows(taskTimes), markdown),
       '',
       markdown ? 'Goals:' : 'Goals (against the bare pipe):',
       '',
