@@ -4,7 +4,7 @@
  * mapped to a home node and a local repo, and generic endpoints with their sealed secrets.
  * The Worker has checked that the caller manages the node before anything is stored here.
  */
-import { and, asc, eq, lt } from 'drizzle-orm';
+import { asc, eq, lt } from 'drizzle-orm';
 import type { DrizzleSqliteDODatabase } from 'drizzle-orm/durable-sqlite';
 import { endpoints, githubRepos, seenSignatures } from './schema.ts';
 
@@ -134,13 +134,5 @@ export class ConfigStore {
 
   pruneSignatures() {
     this.db.delete(seenSignatures).where(lt(seenSignatures.expiresAt, Date.now())).run();
-  }
-
-  /** Mappings and endpoints pointing at a node (e.g. a revoked one). */
-  usesOfNode(node: string): { mappings: number; endpoints: number } {
-    return {
-      mappings: this.db.select().from(githubRepos).where(eq(githubRepos.node, node)).all().length,
-      endpoints: this.db.select().from(endpoints).where(and(eq(endpoints.node, node))).all().length,
-    };
   }
 }
