@@ -36,6 +36,7 @@ afterEach(async () => {
 interface Setup {
   dir: string;
   store: Store;
+  repos: RepoService;
   tasks: TaskManager;
   anthropic: FakeAnthropic;
   github: FakeGitHub;
@@ -113,7 +114,7 @@ async function setup(options: { anthropicKey?: string | null; concurrency?: numb
     }
   };
   const containersOf = (id: string) => docker.listContainers({ all: true, filters: { label: [`${TASK_LABEL}=${id}`] } });
-  return { dir, store, tasks, anthropic, github, pulls, token, repoPath, bare, gitServer, request, waitForEnd, events: (id) => tasks.events.list(id), containersOf };
+  return { dir, store, repos, tasks, anthropic, github, pulls, token, repoPath, bare, gitServer, request, waitForEnd, events: (id) => tasks.events.list(id), containersOf };
 }
 
 /** Resolves with the first event of `id` that `match` accepts (stored ones included). */
@@ -340,6 +341,8 @@ describe('TaskManager', () => {
     expect((await s.request('GET', `/api/tasks/${b}`)).json.task.status).toBe('queued');
     expect((await s.request('GET', `/api/tasks/${a}`)).json.task.status).toBe('running');
     expect(types(await s.events(b))).toEqual(['status']);
+    // Its repo cannot go while a task runs on it.
+    await expect(s.repos.remove('shop')).rejects.toThrow(new RegExp(`task ${a} is running on shop: cancel it`));
     release();
     const [ta, tb] = [await s.waitForEnd(a), await s.waitForEnd(b)];
     expect([ta.status, tb.status]).toEqual(['completed', 'completed']);
@@ -347,6 +350,11 @@ describe('TaskManager', () => {
     // Nothing changed in either: no commit beyond the base, and nothing pushed.
     expect(ta.commitSha).toBe(ta.baseSha);
     expect(s.pulls).toHaveLength(0);
+    // Once they have ended it can; the edge's mirror is told the tasks went with it.
+    await s.repos.remove('shop');
+    expect(await s.tasks.list()).toEqual([]);
+    const removed = (await s.store.db.select().from(schema.outbox)).filter((r) => r.type === 'task.removed').map((r) => JSON.parse(r.payload).id);
+    expect(removed.sort()).toEqual([a, b].sort());
   }, 90_000);
 
   it('should keep the Anthropic key and the GitHub token out of events, the outbox and every API answer', async () => {

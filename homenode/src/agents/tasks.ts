@@ -21,7 +21,7 @@ import { desc, eq, inArray } from 'drizzle-orm';
 import { recordChange, schema, type Store, type Tx } from '../db/index.ts';
 import { DockerUnavailable, requireEngine } from '../docker/engine.ts';
 import type { NodeSettings } from '../node-settings.ts';
-import type { RepoRow, RepoService } from '../repos/service.ts';
+import { RepoError, type RepoRow, type RepoService } from '../repos/service.ts';
 import type { SecretName, SecretStore } from '../vault.ts';
 import { runAgent, type AgentEvent, type AgentTool, type RunResult } from './loop.ts';
 import { apiUrlFor, gitHubRepoOf, openPullRequest } from './pull-request.ts';
@@ -125,6 +125,17 @@ export class TaskManager {
   constructor(readonly options: TaskManagerOptions) {
     this.events = new TaskEvents(options.store);
     this.#log = options.log ?? (() => {});
+    // A repo goes with its tasks (the rows cascade): not while one of them runs.
+    const before = options.repos.beforeRemove;
+    options.repos.beforeRemove = async (repo) => {
+      const rows = await this.#store.db.select({ id: schema.tasks.id }).from(schema.tasks).where(eq(schema.tasks.repoId, repo.id));
+      const busy = rows.find((r) => this.isActive(r.id));
+      if (busy) throw new RepoError(409, `task ${busy.id} is running on ${repo.name}: cancel it (\`homeport task cancel ${busy.id}\`) before removing the repo`);
+      await before?.(repo);
+      if (rows.length) await this.#store.write(async (tx) => {
+        for (const r of rows) await recordChange(tx, 'tasks', 'task.removed', { id: r.id, reason: `its repo ${repo.name} was removed` });
+      });
+    };
   }
 
   get #store() {
