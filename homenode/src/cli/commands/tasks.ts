@@ -12,6 +12,7 @@
  *   homeport anthropic-key [--clear|--status]   the key from stdin or the terminal, never argv
  */
 import type { TaskEvent } from '../../agents/task-events.ts';
+import { parseDuration } from '../../agents/task-input.ts';
 import type { TaskView } from '../../agents/tasks.ts';
 import { call, DaemonUnavailable, streamEvents } from '../client.ts';
 import { UsageError, readSecret, table, type Command, type CommandContext } from '../command.ts';
@@ -46,11 +47,12 @@ function parseTaskArgs(rest: string[]) {
   return { values, words, flags };
 }
 
-/** `10m`, `90s`, `2h` or plain milliseconds. */
 function duration(raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
-  if (!m) throw new UsageError(`--timeout takes a duration like 90s, 10m or 2h (got "${raw}")`);
-  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3600_000 }[m[2] ?? 'ms']!);
+  try {
+    return parseDuration(raw);
+  } catch (error) {
+    throw new UsageError(`--timeout: ${(error as Error).message}`);
+  }
 }
 
 function number(raw: string, option: string): number {
@@ -211,8 +213,7 @@ function idArg(ctx: CommandContext, words: string[], what: string): string {
 const task: Command = {
   name: 'task',
   usage: [
-    usage('task "<prompt>" --repo <repo> [--model m]', 'run an agent task on a repo, streamed here (Ctrl-C cancels it)'),
-    usage('     [--max-turns n] [--budget 0.50] [--timeout 10m]', 'limits of the run (defaults: docs/agents.md)'),
+    usage('task "<prompt>" --repo <repo> [--model m] [--max-turns n] [--budget 0.50] [--timeout 10m]', 'run an agent task on a repo, streamed here (Ctrl-C cancels it)'),
     usage('task show <id> [--json]', "a task's transcript, followed while it runs"),
     usage('task reply <id> "<prompt>"', 'a follow-up prompt: same conversation, same branch'),
     usage('task cancel <id>', 'cancel a queued or running task (its work so far is committed)'),
