@@ -106,9 +106,14 @@ export class CodeServer {
   #binary: string | null = null;
   #starting: Promise<CodeStatus> | null = null;
   #lastError: string | null = null;
+  /** /healthz answered since the last launch (the supervisor says running only after a quiet second) */
+  #ready = false;
 
   constructor(private readonly options: CodeServerOptions) {
     this.#supervisor = new Supervisor({ logDir: join(options.dataDir, 'code-server'), readyAfterMs: 1000, stopTimeoutMs: 5000 });
+    this.#supervisor.on('state', (s) => {
+      if (s.state !== 'running' && s.state !== 'starting') this.#ready = false;
+    });
     const url = options.env.HOMEPORT_CODE_SERVER_URL;
     this.#external = url ? CodeServer.parseUpstream(url) : null;
     const { low, high } = options.scanRange;
@@ -181,7 +186,7 @@ export class CodeServer {
   /** The target, starting code-server first when it is installed and not running. */
   async ensureRunning(): Promise<CodeTarget> {
     const running = this.target();
-    if (running && (this.#external || this.#supervisor.status(ID)?.state === 'running')) return running;
+    if (running && (this.#external || this.#ready)) return running;
     const status = await this.start();
     const target = this.target();
     if (status.state !== 'running' || !target) throw new CodeServerError(502, `code-server did not start: ${status.lastError ?? status.state}`);
@@ -218,8 +223,8 @@ export class CodeServer {
       }
       if (await this.#healthy(target)) {
         this.#lastError = null;
-        // The supervisor calls it running after a quiet second; /healthz is the better sign.
-        return this.#view({ ...s, state: 'running' });
+        this.#ready = true;
+        return this.#view(s);
       }
       if (Date.now() > deadline) {
         await this.#supervisor.stop(ID);
@@ -235,6 +240,7 @@ export class CodeServer {
     const { binary, problem } = await this.locate();
     if (!binary) throw new CodeServerError(409, problem ? `${problem}. ${INSTALL_HINT}` : INSTALL_HINT);
     this.#binary = binary;
+    this.#ready = false;
     this.#port = await freePortOutside(this.options.scanRange);
     const command = [
       'exec',
@@ -264,7 +270,8 @@ export class CodeServer {
   }
 
   #view(s: ServerStatus): CodeStatus {
-    const state: CodeState = s.state === 'crashed' ? 'starting' : s.state;
+    // /healthz is the better sign of running than the supervisor's quiet second.
+    const state: CodeState = s.state === 'crashed' ? 'starting' : s.state === 'starting' && this.#ready ? 'running' : s.state;
     return {
       state,
       binary: this.#binary,
