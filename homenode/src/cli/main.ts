@@ -12,13 +12,14 @@ import { accountCommands } from './commands/account.ts';
 import { codeCommands } from './commands/code.ts';
 import { mcpCommands } from './commands/mcp.ts';
 import { repoCommands, serverLogs } from './commands/repos.ts';
+import { serviceCommands } from './commands/services.ts';
 import { taskCommands } from './commands/tasks.ts';
 import { webhookCommands } from './commands/webhooks.ts';
 
 export { table };
 
 /** Commands of other areas, each from its own module under commands/. */
-const COMMANDS: Command[] = [...accountCommands, ...repoCommands, ...taskCommands, ...webhookCommands, ...mcpCommands, ...codeCommands];
+const COMMANDS: Command[] = [...accountCommands, ...repoCommands, ...taskCommands, ...webhookCommands, ...mcpCommands, ...codeCommands, ...serviceCommands];
 
 const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 

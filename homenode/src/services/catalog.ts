@@ -57,6 +57,8 @@ export interface PartTemplate {
   job?: boolean;
   user?: string;
   stopSignal?: string;
+  /** run Docker's tiny init as PID 1, for processes that ignore SIGTERM there (stops then take the whole stop timeout) */
+  init?: boolean;
   /** needs the `docker-socket` grant */
   dockerSocket?: boolean;
   /** needs the `privileged` grant */

@@ -99,6 +99,7 @@ export function containerSpec({ service, template, part, ctx, grants, dockerSock
       // Docker brings long-running parts back after a crash or a reboot; a job runs once.
       RestartPolicy: part.job ? { Name: 'no' } : { Name: 'unless-stopped' },
       Privileged: !!part.privileged,
+      ...(part.init ? { Init: true } : {}),
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     },
     NetworkingConfig: { EndpointsConfig: { [ctx.network]: { Aliases: [part.name] } } },

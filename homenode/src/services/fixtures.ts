@@ -31,6 +31,7 @@ export function testCatalog(image: string, base: number): ServiceTemplate[] {
         {
           name: 'web',
           image,
+          init: true,
           command: ['sh', '-c', 'echo start >> /data/starts; mkdir -p /tmp/www; echo "hello from $GREETING" > /tmp/www/index.html; echo "web ready"; exec httpd -f -vv -p 8080 -h /tmp/www'],
           env: { GREETING: '{{name}}', ADMIN_PASSWORD: '{{secret:ADMIN_PASSWORD}}' },
           ports: [{ container: 8080, host: base, label: 'Web', http: '/' }],
@@ -61,21 +62,21 @@ export function testCatalog(image: string, base: number): ServiceTemplate[] {
       description: 'a part that mounts the Docker socket',
       category: 'test',
       needs: ['docker-socket'],
-      parts: [{ name: 'tool', image, command: ['sleep', '3600'], dockerSocket: true, healthcheck: { test: ['CMD', 'test', '-S', '/var/run/docker.sock'], ...fast } }],
+      parts: [{ name: 'tool', image, command: ['sleep', '3600'], init: true, dockerSocket: true, healthcheck: { test: ['CMD', 'test', '-S', '/var/run/docker.sock'], ...fast } }],
     },
     {
       id: 'sick',
       title: 'Sick',
       description: 'runs, but its health check always fails',
       category: 'test',
-      parts: [{ name: 'app', image, command: ['sleep', '3600'], healthcheck: { test: ['CMD-SHELL', 'echo "database not ready" >&2; exit 1'], ...fast, retries: 1 } }],
+      parts: [{ name: 'app', image, command: ['sleep', '3600'], init: true, healthcheck: { test: ['CMD-SHELL', 'echo "database not ready" >&2; exit 1'], ...fast, retries: 1 } }],
     },
     {
       id: 'deaf',
       title: 'Deaf',
       description: 'runs with no health check, and nothing listens on its published port',
       category: 'test',
-      parts: [{ name: 'app', image, command: ['sleep', '3600'], ports: [{ container: 9999, host: base + 50, label: 'Nothing' }] }],
+      parts: [{ name: 'app', image, command: ['sleep', '3600'], init: true, ports: [{ container: 9999, host: base + 50, label: 'Nothing' }] }],
     },
     {
       id: 'absent',
