@@ -121,6 +121,7 @@ export class TaskManager {
   readonly #log: (message: string) => void;
   #closing = false;
   #pumping = false;
+  #pumpAgain = false;
 
   constructor(readonly options: TaskManagerOptions) {
     this.events = new TaskEvents(options.store);
@@ -299,24 +300,34 @@ export class TaskManager {
 
   /** Starts queued runs while fewer than `agentConcurrency` run. */
   async #pump(): Promise<void> {
+    // Asked again while a pump is reading the setting: that pump looks once more.
+    this.#pumpAgain = true;
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (!this.#closing && this.#queue.length && this.#active.size < (await this.options.settings.get('agentConcurrency'))) {
-        const next = this.#queue.shift()!;
-        const abort = new AbortController();
-        const entry: Active = { abort, done: Promise.resolve(), ending: false };
-        this.#active.set(next.taskId, entry);
-        entry.done = this.#run(next, entry)
-          .catch((error) => this.#log(`task ${next.taskId}: ${messageOf(error)}`))
-          .finally(() => {
-            // A follow-up sent right after the final event may already run under this id.
-            if (this.#active.get(next.taskId) === entry) this.#active.delete(next.taskId);
-            void this.#pump();
-          });
+      while (this.#pumpAgain) {
+        this.#pumpAgain = false;
+        await this.#startWhileFree();
       }
     } finally {
       this.#pumping = false;
+    }
+  }
+
+  async #startWhileFree(): Promise<void> {
+    for (;;) {
+      const limit = await this.options.settings.get('agentConcurrency');
+      if (this.#closing || !this.#queue.length || this.#active.size >= limit) return;
+      const next = this.#queue.shift()!;
+      const entry: Active = { abort: new AbortController(), done: Promise.resolve(), ending: false };
+      this.#active.set(next.taskId, entry);
+      entry.done = this.#run(next, entry)
+        .catch((error) => this.#log(`task ${next.taskId}: ${messageOf(error)}`))
+        .finally(() => {
+          // A follow-up sent right after the final event may already run under this id.
+          if (this.#active.get(next.taskId) === entry) this.#active.delete(next.taskId);
+          void this.#pump();
+        });
     }
   }
 
