@@ -24,13 +24,13 @@ import type { NodeSettings } from '../node-settings.ts';
 import { RepoError, type RepoRow, type RepoService } from '../repos/service.ts';
 import type { SecretName, SecretStore } from '../vault.ts';
 import { runAgent, type AgentEvent, type AgentTool, type RunResult } from './loop.ts';
-import { apiUrlFor, gitHubRepoOf, openPullRequest } from './pull-request.ts';
 import { makeRedactor } from './redact.ts';
 import { Sandbox } from './sandbox.ts';
 import { redactDeep, TaskEvents, type TaskEvent } from './task-events.ts';
 import { parseCreate, parseLimits, parsePrompt, TaskError, type TaskLimits } from './task-input.ts';
 import { sandboxTools } from './tools.ts';
-import { commitAll, diffPatch, diffStat, findWorktree, openWorktree, pushBranch, type DiffStat, type Worktree } from './worktree.ts';
+import { commitMessage, commitWork, publishWork } from './task-ending.ts';
+import { diffPatch, diffStat, findWorktree, openWorktree, type DiffStat, type Worktree } from './worktree.ts';
 
 export type TaskRow = typeof schema.tasks.$inferSelect;
 export type TaskStatus = TaskRow['status'];
@@ -102,11 +102,6 @@ interface Queued {
 
 function newTaskId(): string {
   return `task_${randomBytes(6).toString('hex')}`;
-}
-
-function firstLine(text: string, max = 72): string {
-  const line = text.split('\n').find((l) => l.trim())?.trim() ?? 'Agent task';
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 function messageOf(error: unknown): string {
@@ -406,8 +401,16 @@ export class TaskManager {
     const status: TaskStatus = interrupted ? 'interrupted' : STATUS_OF[result.outcome];
     const reason = interrupted ? 'homeportd stopped during the run' : result.reason;
     const patch: Partial<TaskRow> = {};
-    if (tree) Object.assign(patch, await this.#commit(taskId, tree, `${firstLine(prompt)}\n\n${prompt.length > 72 || prompt.includes('\n') ? `${prompt}\n\n` : ''}Homeport task ${taskId}: ${status}${reason ? ` (${reason})` : ''}`));
-    if (tree && patch.commitSha && !interrupted) Object.assign(patch, await this.#publish(taskId, tree, prompt, status, reason));
+    const event = (type: string, payload: unknown, change?: Partial<TaskRow>) => this.#event(taskId, type, payload, change);
+    if (tree) {
+      Object.assign(patch, await commitWork({ tree, row: (await this.#find(taskId)).row, event }, commitMessage(taskId, prompt, status, reason)));
+      if (patch.commitSha && !interrupted) {
+        const { row } = await this.#find(taskId);
+        const repo = await this.options.repos.find(row.repoId);
+        const publish = { tree, row, event, repo, settings: await this.options.settings.all(), auth: await this.options.repos.gitAuth(), prompt, status, reason, redact: this.events.redact };
+        Object.assign(patch, await publishWork(publish));
+      }
+    }
     if (result.messages) patch.conversation = JSON.stringify(redactDeep(result.messages, this.events.redact));
     const { row } = await this.#find(taskId);
     const final = { ...patch, status, reason, endedAt: Date.now() };
@@ -419,58 +422,6 @@ export class TaskManager {
       final,
     );
     this.#log(`task ${taskId}: ${status}${reason ? ` (${reason})` : ''}`);
-  }
-
-  /** Commits the worktree and records the diff stat; failures become events (the work stays in the worktree). */
-  async #commit(taskId: string, tree: Worktree, message: string): Promise<Partial<TaskRow>> {
-    try {
-      const { row } = await this.#find(taskId);
-      const commit = await commitAll(tree, message);
-      const stat = row.baseSha ? await diffStat(tree, row.baseSha, commit.sha) : null;
-      const patch = { commitSha: commit.sha, diffStat: stat ? JSON.stringify(stat) : null };
-      await this.#event(taskId, 'status', { status: 'committed', branch: tree.branch, commitSha: commit.sha, committed: commit.committed, diffStat: stat, ...(commit.warning ? { warning: commit.warning } : {}) }, patch);
-      return patch;
-    } catch (error) {
-      await this.#event(taskId, 'status', { status: 'commit-failed', detail: `${messageOf(error)}; the work is still in ${tree.path}` });
-      return {};
-    }
-  }
-
-  /** Pushes the branch and opens (once) its pull request, for a GitHub remote with a token. */
-  async #publish(taskId: string, tree: Worktree, prompt: string, status: TaskStatus, reason: string | null): Promise<Partial<TaskRow>> {
-    const { row } = await this.#find(taskId);
-    const repo = await this.options.repos.find(row.repoId);
-    if (row.commitSha === row.baseSha) return {};
-    const settings = await this.options.settings.all();
-    const gh = gitHubRepoOf(repo.remoteUrl, settings.githubBaseUrl);
-    const auth = await this.options.repos.gitAuth();
-    if (!gh || !auth) {
-      const detail = !gh ? 'the repo has no GitHub remote: the branch stays on this machine' : 'no GitHub token is set (`homeport github-token`): the branch stays on this machine';
-      await this.#event(taskId, 'status', { status: 'kept-local', branch: tree.branch, detail });
-      return {};
-    }
-    try {
-      await pushBranch(tree, auth);
-      await this.#event(taskId, 'status', { status: 'pushed', branch: tree.branch, remote: `${gh.owner}/${gh.repo}` });
-      if (row.prUrl) return {};
-      const pr = await openPullRequest({
-        ...gh,
-        token: auth.token,
-        apiUrl: settings.githubApiUrl ?? apiUrlFor(settings.githubBaseUrl),
-        head: tree.branch,
-        base: row.baseBranch ?? repo.defaultBranch ?? 'main',
-        title: firstLine(prompt, 100),
-        body: this.events.redact(
-          `${prompt}\n\n---\nMade by Homeport agent task \`${taskId}\` (${row.model}): ${status}${reason ? ` (${reason})` : ''}. ` +
-            `Follow-up prompts to the task push more commits to this branch.`,
-        ),
-      });
-      await this.#event(taskId, 'status', { status: 'pull-request', prUrl: pr.url, number: pr.number, existed: pr.existed }, { prUrl: pr.url });
-      return { prUrl: pr.url };
-    } catch (error) {
-      await this.#event(taskId, 'status', { status: 'push-failed', detail: `${messageOf(error)}; the commit is on ${tree.branch} here` });
-      return {};
-    }
   }
 
   // ---------------------------------------------------------------- reading work
@@ -508,7 +459,8 @@ export class TaskManager {
         const repo = await this.options.repos.find(row.repoId).catch(() => null);
         tree = repo ? await findWorktree({ repoPath: repo.path, path: row.worktreePath, branch: row.branch }).catch(() => null) : null;
       }
-      const patch = tree ? await this.#commit(row.id, tree, `${firstLine(row.prompt)}\n\nHomeport task ${row.id}: interrupted (homeportd stopped during the run)`) : {};
+      const event = (type: string, payload: unknown, change?: Partial<TaskRow>) => this.#event(row.id, type, payload, change);
+      const patch = tree ? await commitWork({ tree, row, event }, commitMessage(row.id, row.prompt, 'interrupted', 'homeportd stopped during the run')) : {};
       await this.#event(row.id, 'status', { status: 'interrupted', final: true, reason, commitSha: patch.commitSha ?? row.commitSha }, { ...patch, status: 'interrupted', reason, endedAt: Date.now() });
       interrupted.push(row.id);
     }
