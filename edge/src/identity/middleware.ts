@@ -21,16 +21,22 @@ export function scopeFor(method: string): Scope {
 }
 
 /**
- * CSRF: a state-changing request must carry `Origin: <scheme>://<dashboard host>`.
+ * CSRF: a state-changing request (and a browser's WebSocket upgrade) must carry
+ * `Origin: <scheme>://<dashboard host>`.
  * Requests with a bearer token are exempt: browsers never attach one on their own.
  */
 export function sameOrigin() {
   return createMiddleware<ApiEnv>(async function sameOrigin(c, next) {
+    const config = configOf(c.env);
+    const dashboard = `${config.scheme}://${config.dashboardHost}`;
     if (!SAFE_METHODS.has(c.req.method) && bearerOf(c.req.raw) === null) {
-      const config = configOf(c.env);
-      if (c.req.header('origin') !== `${config.scheme}://${config.dashboardHost}`)
-        throw new HTTPException(403, { message: 'cross-origin request refused: Origin must be the dashboard' });
+      if (c.req.header('origin') !== dashboard) throw new HTTPException(403, { message: 'cross-origin request refused: Origin must be the dashboard' });
     }
+    // A WebSocket upgrade is a GET, yet browsers send the session cookie on cross-site ones:
+    // a page elsewhere must not open a socket (live events, browser VS Code) as the owner.
+    const origin = c.req.header('origin');
+    if (c.req.header('upgrade')?.toLowerCase() === 'websocket' && origin !== undefined && origin !== dashboard)
+      throw new HTTPException(403, { message: 'cross-origin WebSocket refused: Origin must be the dashboard' });
     await next();
   });
 }

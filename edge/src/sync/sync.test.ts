@@ -218,6 +218,12 @@ describe('live events for browsers', () => {
 
   it('should refuse cross-origin pages and bad messages', async () => {
     expect((await live({ ...LOCAL, origin: 'https://share.test' })).status).toBe(403);
+    // The same for any WebSocket under the API (browser VS Code is a shell on the node).
+    for (const origin of ['https://evil.example', 'https://3000-home.share.test']) {
+      const res = await SELF.fetch(`${DASH}/api/nodes/home/api/code/`, { headers: { upgrade: 'websocket', ...LOCAL, origin } });
+      expect(res.status, origin).toBe(403);
+      expect(((await res.json()) as { error: string }).error).toContain('cross-origin WebSocket');
+    }
     expect((await live({ 'cf-connecting-ip': '203.0.113.5', origin: DASH })).status).toBe(401);
     const browser = await live();
     browser.ws!.send('not json');
