@@ -102,7 +102,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   await tasks.recover();
   void tasks.removeOrphans().catch((error) => log(`removing orphan sandboxes failed: ${error.message}`));
   // Services from the catalog run as Docker containers; they keep running while homeportd is down.
-  const services = new ServiceManager({ store, secrets, docker: dockerClient(), catalog: loadCatalog(configEnv, log), log });
+  const services = new ServiceManager({ owner: config.dataDir, store, secrets, docker: dockerClient(), catalog: loadCatalog(configEnv, log), log });
 
   const system = new SystemStats({ dataDir: config.dataDir });
   system.start();

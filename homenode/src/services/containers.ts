@@ -7,7 +7,7 @@
  * touched, whatever it is called.
  */
 import type Docker from 'dockerode';
-import { KIND_LABEL, MANAGED_LABEL } from '../docker/engine.ts';
+import { KIND_LABEL, MANAGED_LABEL, OWNER_LABEL } from '../docker/engine.ts';
 import type { Grant, PartTemplate, ServiceTemplate } from './catalog.ts';
 import { portKey, render, type RenderContext } from './template.ts';
 
@@ -25,24 +25,28 @@ export const networkName = (service: string) => `homeport-svc-${service}`;
 export const containerName = (service: string, part: string) => `homeport-svc-${service}-${part}`;
 export const volumeName = (service: string, volume: string) => `homeport-svc-${service}-${volume}`;
 
-/** Labels on everything a service owns. */
-export function serviceLabels(service: string, template: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { [MANAGED_LABEL]: 'true', [KIND_LABEL]: 'service', [SERVICE_LABEL]: service, [TEMPLATE_LABEL]: template, ...extra };
+/**
+ * Labels on everything a service owns. `owner` is the homeportd (its data dir): two of
+ * them on one engine never take each other's services for their own.
+ */
+export function serviceLabels(owner: string, service: string, template: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [MANAGED_LABEL]: 'true', [KIND_LABEL]: 'service', [OWNER_LABEL]: owner, [SERVICE_LABEL]: service, [TEMPLATE_LABEL]: template, ...extra };
 }
 
-/** Label filters that select one service's objects (or every service's, without a name). */
-export function serviceFilter(service?: string): { label: string[] } {
-  return { label: [`${MANAGED_LABEL}=true`, `${KIND_LABEL}=service`, ...(service ? [`${SERVICE_LABEL}=${service}`] : [])] };
+/** Label filters that select one service's objects (or every service's of this owner, without a name). */
+export function serviceFilter(owner: string, service?: string): { label: string[] } {
+  return { label: [`${MANAGED_LABEL}=true`, `${KIND_LABEL}=service`, `${OWNER_LABEL}=${owner}`, ...(service ? [`${SERVICE_LABEL}=${service}`] : [])] };
 }
 
-/** Whether a Docker object's labels say it belongs to this service. */
-export function isOurs(labels: Record<string, string> | null | undefined, service: string): boolean {
-  return !!labels && labels[MANAGED_LABEL] === 'true' && labels[KIND_LABEL] === 'service' && labels[SERVICE_LABEL] === service;
+/** Whether a Docker object's labels say it belongs to this owner's service. */
+export function isOurs(labels: Record<string, string> | null | undefined, owner: string, service: string): boolean {
+  return !!labels && labels[MANAGED_LABEL] === 'true' && labels[KIND_LABEL] === 'service' && labels[OWNER_LABEL] === owner && labels[SERVICE_LABEL] === service;
 }
 
 const NS_PER_S = 1_000_000_000;
 
 export interface SpecInput {
+  owner: string;
   service: string;
   template: ServiceTemplate;
   part: PartTemplate;
@@ -53,7 +57,7 @@ export interface SpecInput {
 }
 
 /** The container of one part: its network alias is the part name, ports on 127.0.0.1 only. */
-export function containerSpec({ service, template, part, ctx, grants, dockerSocketPath }: SpecInput): Docker.ContainerCreateOptions {
+export function containerSpec({ owner, service, template, part, ctx, grants, dockerSocketPath }: SpecInput): Docker.ContainerCreateOptions {
   const fill = (s: string) => render(s, ctx);
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -77,7 +81,7 @@ export function containerSpec({ service, template, part, ctx, grants, dockerSock
     ...(part.command ? { Cmd: part.command.map(fill) } : {}),
     ...(part.entrypoint ? { Entrypoint: part.entrypoint.map(fill) } : {}),
     Env: Object.entries(part.env ?? {}).map(([key, value]) => `${key}=${fill(value)}`),
-    Labels: serviceLabels(service, template.id, { [PART_LABEL]: part.name }),
+    Labels: serviceLabels(owner, service, template.id, { [PART_LABEL]: part.name }),
     ExposedPorts: exposed,
     ...(part.user ? { User: part.user } : {}),
     ...(part.stopSignal ? { StopSignal: part.stopSignal } : {}),

@@ -105,7 +105,7 @@ export async function testManager(docker: Docker, catalog: ServiceTemplate[], op
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'homeport-services-'));
   const store = await openStore(dir);
   const secrets = new SecretStore(store, Vault.fromDataDir(dir));
-  const manager = new ServiceManager({ store, secrets, docker, catalog, probeGraceMs: 1000, stopTimeoutS: 2, ...options });
+  const manager = new ServiceManager({ owner: dir, store, secrets, docker, catalog, probeGraceMs: 1000, stopTimeoutS: 2, ...options });
   return {
     manager,
     store,

@@ -186,10 +186,16 @@ describe('services on a real engine', () => {
     const refused = await t.manager.install({ template: 'web', name: taken }).catch((e) => e);
     expect(refused).toBeInstanceOf(ServiceError);
     expect(refused.status).toBe(409);
-    expect(refused.message).toContain(`a container named ${containerName(taken, 'web')} exists that Homeport did not create; it is left alone`);
+    expect(refused.message).toContain(`a container named ${containerName(taken, 'web')} exists that this homeportd did not create; it is left alone`);
     expect(await t.store.db.select().from(schema.services)).toEqual([]);
 
     await (await t.manager.install({ template: 'web', name })).done;
+    // Another homeportd on the same engine: the same name is not its service.
+    const other = await testManager(docker, catalog);
+    cleanup.push(() => other.close());
+    expect((await other.manager.install({ template: 'web', name }).catch((e) => e)).status).toBe(409);
+    expect(await other.manager.uninstall(name, { purge: true }).catch((e) => e.status)).toBe(404);
+    expect((await t.manager.get(name)).parts[0].state).not.toBe('missing');
     await t.manager.stop(name);
     await t.manager.uninstall(name, { purge: true });
     for (const c of foreign) expect(await exists('container', c.id)).toBe(true);

@@ -76,6 +76,8 @@ interface InstallJob {
 }
 
 export interface ServiceManagerOptions {
+  /** who this homeportd is on a shared engine (its data dir): labels its objects */
+  owner: string;
   store: Store;
   secrets: SecretStore;
   docker: Docker;
@@ -125,6 +127,18 @@ export class ServiceManager {
 
   get #docker() {
     return this.options.docker;
+  }
+
+  #ours(labels: Record<string, string> | null | undefined, name: string) {
+    return isOurs(labels, this.options.owner, name);
+  }
+
+  #labels(name: string, template: string, extra: Record<string, string> = {}) {
+    return serviceLabels(this.options.owner, name, template, extra);
+  }
+
+  #filter(name?: string) {
+    return serviceFilter(this.options.owner, name);
   }
 
   catalog(): ServiceTemplate[] {
@@ -181,7 +195,7 @@ export class ServiceManager {
         const name = containerName(row.name, part.name);
         let inspect = await this.#inspect(name);
         // A container with our name that is not ours is not this service's.
-        if (inspect && !isOurs(inspect.Config.Labels, row.name)) inspect = null;
+        if (inspect && !this.#ours(inspect.Config.Labels, row.name)) inspect = null;
         const probes: ProbeResult[] = [];
         if (inspect?.State.Running)
           for (const port of part.ports ?? []) {
@@ -300,21 +314,21 @@ export class ServiceManager {
   async #refuseForeign(name: string, template: ServiceTemplate) {
     for (const part of template.parts) {
       const info = await this.#inspect(containerName(name, part.name));
-      if (info && !isOurs(info.Config.Labels, name))
-        throw new ServiceError(409, `a container named ${containerName(name, part.name)} exists that Homeport did not create; it is left alone. Install under another name, or remove that container yourself`);
+      if (info && !this.#ours(info.Config.Labels, name))
+        throw new ServiceError(409, `a container named ${containerName(name, part.name)} exists that this homeportd did not create; it is left alone. Install under another name, or remove that container yourself`);
     }
     const network = await this.#docker
       .getNetwork(networkName(name))
       .inspect()
       .catch((e) => (statusOf(e) === 404 ? null : Promise.reject(engineError(e))));
-    if (network && !isOurs(network.Labels, name)) throw new ServiceError(409, `a network named ${networkName(name)} exists that Homeport did not create; install under another name`);
+    if (network && !this.#ours(network.Labels, name)) throw new ServiceError(409, `a network named ${networkName(name)} exists that this homeportd did not create; install under another name`);
     for (const volume of template.volumes ?? []) {
       const info = await this.#docker
         .getVolume(volumeName(name, volume))
         .inspect()
         .catch((e) => (statusOf(e) === 404 ? null : Promise.reject(engineError(e))));
       if (!info) continue;
-      if (!isOurs(info.Labels, name)) throw new ServiceError(409, `a volume named ${volumeName(name, volume)} exists that Homeport did not create; install under another name`);
+      if (!this.#ours(info.Labels, name)) throw new ServiceError(409, `a volume named ${volumeName(name, volume)} exists that this homeportd did not create; install under another name`);
       if (info.Labels[TEMPLATE_LABEL] !== template.id)
         throw new ServiceError(409, `"${name}" was a ${info.Labels[TEMPLATE_LABEL]} service whose volumes are kept; remove them first (\`homeport services rm ${name} --purge\`) or choose another name`);
     }
@@ -445,26 +459,26 @@ export class ServiceManager {
       .inspect()
       .catch((e) => (statusOf(e) === 404 ? null : Promise.reject(engineError(e))));
     if (!network) {
-      await this.#docker.createNetwork({ Name: networkName(name), Driver: 'bridge', CheckDuplicate: true, Labels: serviceLabels(name, template.id) });
+      await this.#docker.createNetwork({ Name: networkName(name), Driver: 'bridge', CheckDuplicate: true, Labels: this.#labels(name, template.id) });
       emit({ type: 'step', message: `created network ${networkName(name)}` });
-    } else if (!isOurs(network.Labels, name)) throw new ServiceError(409, `a network named ${networkName(name)} exists that Homeport did not create`);
+    } else if (!this.#ours(network.Labels, name)) throw new ServiceError(409, `a network named ${networkName(name)} exists that this homeportd did not create`);
     for (const volume of template.volumes ?? []) {
       const info = await this.#docker
         .getVolume(volumeName(name, volume))
         .inspect()
         .catch((e) => (statusOf(e) === 404 ? null : Promise.reject(engineError(e))));
-      if (info && !isOurs(info.Labels, name)) throw new ServiceError(409, `a volume named ${volumeName(name, volume)} exists that Homeport did not create`);
+      if (info && !this.#ours(info.Labels, name)) throw new ServiceError(409, `a volume named ${volumeName(name, volume)} exists that this homeportd did not create`);
       if (!info) {
-        await this.#docker.createVolume({ Name: volumeName(name, volume), Labels: serviceLabels(name, template.id, { [VOLUME_LABEL]: volume }) });
+        await this.#docker.createVolume({ Name: volumeName(name, volume), Labels: this.#labels(name, template.id, { [VOLUME_LABEL]: volume }) });
         emit({ type: 'step', message: `created volume ${volumeName(name, volume)}` });
       }
     }
     for (const part of template.parts) {
       const cname = containerName(name, part.name);
       let info = await this.#inspect(cname);
-      if (info && !isOurs(info.Config.Labels, name)) throw new ServiceError(409, `a container named ${cname} exists that Homeport did not create; it is left alone`);
+      if (info && !this.#ours(info.Config.Labels, name)) throw new ServiceError(409, `a container named ${cname} exists that this homeportd did not create; it is left alone`);
       if (!info) {
-        await this.#docker.createContainer(containerSpec({ service: name, template, part, ctx, grants: config.grants, dockerSocketPath: this.#dockerSocketPath() }));
+        await this.#docker.createContainer(containerSpec({ owner: this.options.owner, service: name, template, part, ctx, grants: config.grants, dockerSocketPath: this.#dockerSocketPath() }));
         emit({ type: 'step', message: `created container ${cname}` });
         info = await this.#inspect(cname);
       }
@@ -556,7 +570,7 @@ export class ServiceManager {
     for (const part of [...template.parts].reverse()) {
       const cname = containerName(name, part.name);
       const info = await this.#inspect(cname);
-      if (!info || !isOurs(info.Config.Labels, name) || !info.State.Running) continue;
+      if (!info || !this.#ours(info.Config.Labels, name) || !info.State.Running) continue;
       await this.#docker
         .getContainer(cname)
         .stop({ t: this.options.stopTimeoutS ?? 10 })
@@ -596,17 +610,17 @@ export class ServiceManager {
   /** Volume names (template names, not Docker's) that carry this service's labels. */
   async #volumesOf(name: string): Promise<string[]> {
     try {
-      const { Volumes } = await this.#docker.listVolumes({ filters: serviceFilter(name) });
-      return (Volumes ?? []).filter((v) => isOurs(v.Labels, name)).map((v) => v.Labels[VOLUME_LABEL] ?? v.Name.slice(`homeport-svc-${name}-`.length));
+      const { Volumes } = await this.#docker.listVolumes({ filters: this.#filter(name) });
+      return (Volumes ?? []).filter((v) => this.#ours(v.Labels, name)).map((v) => v.Labels[VOLUME_LABEL] ?? v.Name.slice(`homeport-svc-${name}-`.length));
     } catch (error) {
       throw engineError(error);
     }
   }
 
   async #removeContainers(name: string) {
-    const containers = await this.#docker.listContainers({ all: true, filters: serviceFilter(name) }).catch((e) => Promise.reject(engineError(e)));
+    const containers = await this.#docker.listContainers({ all: true, filters: this.#filter(name) }).catch((e) => Promise.reject(engineError(e)));
     for (const c of containers) {
-      if (!isOurs(c.Labels, name)) continue;
+      if (!this.#ours(c.Labels, name)) continue;
       await this.#docker
         .getContainer(c.Id)
         .remove({ force: true, v: false })
@@ -617,13 +631,13 @@ export class ServiceManager {
   async #removeNetwork(name: string) {
     const network = this.#docker.getNetwork(networkName(name));
     const info = await network.inspect().catch(() => null);
-    if (info && isOurs(info.Labels, name)) await network.remove().catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(engineError(e))));
+    if (info && this.#ours(info.Labels, name)) await network.remove().catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(engineError(e))));
   }
 
   async #removeVolume(name: string, volume: string) {
     const handle = this.#docker.getVolume(volumeName(name, volume));
     const info = await handle.inspect().catch(() => null);
-    if (info && isOurs(info.Labels, name)) await handle.remove().catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(engineError(e))));
+    if (info && this.#ours(info.Labels, name)) await handle.remove().catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(engineError(e))));
   }
 
   /** Starts every service whose desired state is running (after homeportd or the machine restarted). */
@@ -664,7 +678,7 @@ export class ServiceManager {
     for (const p of template.parts) {
       if (part !== undefined && p.name !== part) continue;
       const info = await this.#inspect(containerName(name, p.name));
-      if (info && isOurs(info.Config.Labels, name)) sources.push({ part: p.name, container: this.#docker.getContainer(info.Id) });
+      if (info && this.#ours(info.Config.Labels, name)) sources.push({ part: p.name, container: this.#docker.getContainer(info.Id) });
     }
     return sources;
   }
@@ -732,7 +746,7 @@ export class ServiceManager {
     const connect = async () => {
       if (!this.#watching) return;
       try {
-        const stream = await this.#docker.getEvents({ filters: { type: ['container'], ...serviceFilter() } });
+        const stream = await this.#docker.getEvents({ filters: { type: ['container'], ...this.#filter() } });
         this.#events = stream;
         backoff = 1000;
         let buffer = '';
