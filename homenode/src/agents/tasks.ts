@@ -120,7 +120,9 @@ export class TaskManager {
 
   constructor(readonly options: TaskManagerOptions) {
     this.events = new TaskEvents(options.store);
-    this.#log = options.log ?? (() => {});
+    const log = options.log ?? (() => {});
+    // Reasons quote errors, and errors can quote secrets.
+    this.#log = (message) => log(this.events.redact(message));
     // A repo goes with its tasks (the rows cascade): not while one of them runs.
     const before = options.repos.beforeRemove;
     options.repos.beforeRemove = async (repo) => {
