@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from './catalog-file.ts';
 import { CATALOG, type ServiceTemplate } from './catalog.ts';
 import { catalogProblems, generateSecret, grantsNeeded, placeholdersIn, render, TemplateError, templateProblems } from './template.ts';
@@ -123,8 +123,11 @@ describe('rendering', () => {
 });
 
 describe('the owner’s own templates (HOMEPORT_SERVICE_TEMPLATES)', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   const file = (content: unknown) => {
     const dir = mkdtempSync(join(tmpdir(), 'homeport-templates-'));
+    dirs.push(dir);
     const path = join(dir, 'templates.json');
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
     return path;
