@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, rssOf, startDevServer, startTestStack, workerdPidOf, type DevServer, type TestStack } from './helpers/stack.ts';
 
@@ -56,6 +57,13 @@ describe('path form /<port>/…', () => {
     expect(cookies[2]).toBe('plain=1');
     const multi = await request(stack, `/${dev.port}/echo`);
     expect(multi.headers['x-multi']).toBe('one, two');
+  });
+
+  it("should pass a dev server's compressed answer through as it is, not compressed twice", async () => {
+    const res = await request(stack, `/${dev.port}/gzip`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(res.body).toString()).toBe('compressed by the dev server '.repeat(200));
   });
 
   it('should rewrite Location so redirects stay inside the share', async () => {

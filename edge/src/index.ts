@@ -86,13 +86,20 @@ api.get('/api/nodes/:node/ports', async (c) => {
 api.route('/', sharesApi);
 api.route('/', shareAccessApi);
 
+/**
+ * What reaches the node API from a browser: content negotiation, caching and resuming
+ * (browser VS Code loads megabytes) and SSE resumption; never cookies
+ * or the owner's credentials.
+ */
+const NODE_API_HEADERS = new Set(['content-type', 'accept', 'accept-encoding', 'accept-language', 'if-none-match', 'if-modified-since', 'range', 'last-event-id']);
+
 // One API, two doors: the node's own API, reached through its tunnel.
 api.all('/api/nodes/:node/api/*', async (c) => {
   const node = c.req.param('node');
   const url = new URL(c.req.url);
   const path = url.pathname.slice(`/api/nodes/${node}`.length);
   const headers: [string, string][] = [];
-  for (const [name, value] of c.req.raw.headers) if (name === 'content-type' || name === 'accept') headers.push([name, value]);
+  for (const [name, value] of c.req.raw.headers) if (NODE_API_HEADERS.has(name)) headers.push([name, value]);
   const head: RequestHead = { method: c.req.method, url: path + url.search, headers, target: { kind: 'api' } };
   const forwarded = new Request(c.req.raw, { headers: new Headers(c.req.raw.headers) });
   forwarded.headers.set(HUB_ROUTE, 'forward');

@@ -300,7 +300,9 @@ export class StreamTable {
     const nullBody = NULL_BODY.has(outcome.status) || request.method === 'HEAD';
     if (nullBody) return new Response(null, { status: outcome.status, headers });
     const body = options.wrapBody ? options.wrapBody(stream.body()) : stream.body();
-    return new Response(withDeclaredLength(body, headers), { status: outcome.status, headers });
+    // The dev server's bytes are already encoded as its Content-Encoding says: pass them as
+    // they are (workerd would otherwise compress them a second time).
+    return new Response(withDeclaredLength(body, headers), { status: outcome.status, headers, encodeBody: encodingOf(headers) });
   }
 
   /** Forwards a WebSocket upgrade; once the node's dev server accepts, relays messages both ways. */
@@ -316,7 +318,7 @@ export class StreamTable {
     if (outcome.status !== 101) {
       const headers = new Headers();
       for (const [name, value] of outcome.headers) headers.append(name, value);
-      return new Response(stream.body(), { status: outcome.status, headers });
+      return new Response(stream.body(), { status: outcome.status, headers, encodeBody: encodingOf(headers) });
     }
     const ws = new WebSocketStream(stream.id, this, options.tag ?? null);
     stream.ws = ws;
@@ -383,4 +385,9 @@ async function pumpBody(body: ReadableStream<Uint8Array>, stream: HttpStream, ta
     }
     throw error;
   }
+}
+
+/** 'manual' when the node's answer is already encoded (Content-Encoding), so workerd sends it as it is. */
+function encodingOf(headers: Headers): 'manual' | 'automatic' {
+  return headers.has('content-encoding') ? 'manual' : 'automatic';
 }
