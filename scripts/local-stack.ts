@@ -104,7 +104,7 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
     } catch {
       // gone
     }
-  }, 5000);
+  }, 10_000); // homeportd itself gives its dev servers 5 s, then exits by 7 s
   await exited(child);
   clearTimeout(timer);
 }

@@ -21,6 +21,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     log(`${signal}: stopping`);
     daemon.stop().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 3000).unref();
+    // Past the supervisor's 5 s SIGTERM→SIGKILL for dev servers, so none outlives homeportd.
+    setTimeout(() => process.exit(0), 7000).unref();
   });
 }
