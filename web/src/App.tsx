@@ -112,6 +112,9 @@ function Header() {
         <A href="/" end>
           Dashboard
         </A>
+        <A href="/tasks">Tasks</A>
+        <A href="/services">Services</A>
+        <A href="/mcp">MCP</A>
         <A href="/nodes">Nodes</A>
         <A href="/settings">Settings</A>
         <Show when={session.isAdmin()}>

@@ -153,6 +153,141 @@ export interface NodeServerSettings {
   idleTimeoutMinutes: number | null;
 }
 
+/** Agent tasks (homenode/src/agents/tasks.ts TaskView). */
+export type TaskStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'stopped' | 'interrupted';
+
+export interface TaskLimits {
+  maxTurns: number;
+  maxTokens: number;
+  maxCostUsd: number;
+  wallClockMs: number;
+  bashTimeoutMs: number;
+  bashIdleMs: number;
+}
+
+export interface TaskView {
+  id: string;
+  repo: { id: string; name: string };
+  prompt: string;
+  model: string;
+  limits: TaskLimits;
+  status: TaskStatus;
+  reason: string | null;
+  source: string;
+  branch: string | null;
+  baseBranch: string | null;
+  commitSha: string | null;
+  prUrl: string | null;
+  diffStat: { files: number; insertions: number; deletions: number } | null;
+  usage: { inputTokens: number; outputTokens: number };
+  costUsd: number;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+/** One stored event of a task (homenode/src/agents/task-events.ts); `seq` counts from 1 per task. */
+export interface TaskEvent {
+  seq: number;
+  type: string;
+  at: number;
+  payload: Record<string, unknown>;
+}
+
+export interface TaskDiff {
+  base: string | null;
+  head: string | null;
+  /** the work tree while the task runs */
+  live: boolean;
+  patch: string;
+  truncated: boolean;
+  untracked: string[];
+}
+
+export interface NewTask {
+  repo: string;
+  prompt: string;
+  model?: string;
+  limits?: Partial<TaskLimits>;
+}
+
+/** A write-only secret: whether it is set, never its value. */
+export interface SecretInfo {
+  set: boolean;
+  updatedAt: number | null;
+}
+
+/** Services (homenode/src/services/manager.ts ServiceView and the catalog route). */
+export interface ServiceTemplateView {
+  id: string;
+  title: string;
+  description: string;
+  category: string;
+  parts: { name: string; image: string; job: boolean }[];
+  ports: { part: string; label: string; containerPort: number; hostPort: number }[];
+  needs: { grant: string; why: string }[];
+  notes: string | null;
+  docs: string | null;
+}
+
+export interface ServiceEndpoint {
+  part: string;
+  label: string;
+  containerPort: number;
+  hostPort: number;
+  url: string | null;
+}
+
+export interface ServiceView {
+  name: string;
+  template: string;
+  title: string;
+  desiredState: 'running' | 'stopped';
+  state: string;
+  parts: { part: string; image: string; job: boolean; state: string; health: string | null; exitCode: number | null; detail: string | null }[];
+  endpoints: ServiceEndpoint[];
+  grants: string[];
+  installedAt: number;
+  detail: string | null;
+}
+
+export interface ServiceConnection {
+  revealed: boolean;
+  connections: { label: string; value: string }[];
+  credentials: { name: string; value: string }[];
+  notes: string | null;
+}
+
+/** MCP servers (homenode/src/mcp/hub.ts McpServerView, McpToolView). */
+export interface McpServerView {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string | null;
+  secretEnv: string[];
+  disabledTools: string[];
+  status: { state: string; pid: number | null; lastError: string | null; serverInfo: { name: string; version: string } | null; tools: number | null };
+}
+
+export interface McpToolView {
+  name: string;
+  agentName: string;
+  description: string;
+  inputSchema: { properties?: Record<string, unknown>; required?: string[] };
+  enabled: boolean;
+  problem: string | null;
+}
+
+export interface McpServerInput {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  secretEnv: Record<string, string>;
+  cwd?: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -228,4 +363,43 @@ export const api = {
   server: (node: string, repo: string, action: 'start' | 'stop' | 'restart') => call<{ status: ServerStatus }>('POST', `${nodePath(node)}/api/repos/${enc(repo)}/server/${action}`, {}),
   /** the server's log as Server-Sent Events (`log` events, id = line seq; EventSource resumes with Last-Event-ID) */
   serverLogUrl: (node: string, repo: string, tail = 200) => `${nodePath(node)}/api/repos/${enc(repo)}/server/logs?follow=1&tail=${tail}`,
+  /** opens the repo's folder in the node's code-server (started if needed): the URL through the edge */
+  openEditor: async (node: string, repo: string) => {
+    const view = await call<{ folder: string }>('POST', `${nodePath(node)}/api/vscode/open`, { repo });
+    return `${nodePath(node)}/api/code/?folder=${enc(view.folder)}`;
+  },
+
+  // agent tasks
+  tasks: (node: string, repo?: string) => get<{ tasks: TaskView[] }>(`${nodePath(node)}/api/tasks${repo ? `?repo=${enc(repo)}` : ''}`),
+  task: (node: string, id: string) => get<{ task: TaskView }>(`${nodePath(node)}/api/tasks/${enc(id)}`),
+  createTask: (node: string, task: NewTask) => call<{ task: TaskView }>('POST', `${nodePath(node)}/api/tasks`, { ...task, source: 'web' }),
+  cancelTask: (node: string, id: string) => call<{ task: TaskView }>('POST', `${nodePath(node)}/api/tasks/${enc(id)}/cancel`, {}),
+  followUp: (node: string, id: string, prompt: string) => call<{ task: TaskView }>('POST', `${nodePath(node)}/api/tasks/${enc(id)}/messages`, { prompt }),
+  taskDiff: (node: string, id: string) => get<TaskDiff>(`${nodePath(node)}/api/tasks/${enc(id)}/diff`),
+  /** the task's events after `after` as Server-Sent Events (stored ones, then live ones, each once) */
+  taskEventsUrl: (node: string, id: string, after: number) => `${nodePath(node)}/api/tasks/${enc(id)}/events?after=${after}`,
+  anthropicKey: (node: string) => get<SecretInfo>(`${nodePath(node)}/api/secrets/anthropic-key`),
+  setAnthropicKey: (node: string, key: string | null) => call<SecretInfo>(key === null ? 'DELETE' : 'PUT', `${nodePath(node)}/api/secrets/anthropic-key`, key === null ? undefined : { key }),
+
+  // services
+  catalog: (node: string) => get<{ templates: ServiceTemplateView[] }>(`${nodePath(node)}/api/services/catalog`),
+  services: (node: string) => get<{ services: ServiceView[] }>(`${nodePath(node)}/api/services`),
+  installService: (node: string, template: string, name: string | undefined, grant: string[]) => call<{ service: ServiceView; progress: string }>('POST', `${nodePath(node)}/api/services`, { template, name, grant }),
+  service: (node: string, name: string, action: 'start' | 'stop' | 'restart') => call<{ service: ServiceView }>('POST', `${nodePath(node)}/api/services/${enc(name)}/${action}`, {}),
+  uninstallService: (node: string, name: string, purge: boolean) => call<{ purged: boolean }>('DELETE', `${nodePath(node)}/api/services/${enc(name)}${purge ? '?purge=1' : ''}`),
+  serviceConnection: (node: string, name: string, reveal: boolean) => get<ServiceConnection>(`${nodePath(node)}/api/services/${enc(name)}/connection${reveal ? '?reveal=1' : ''}`),
+  /** SSE: `step` and `pull` events, then `done` or `error` */
+  serviceProgressUrl: (node: string, name: string) => `${nodePath(node)}/api/services/${enc(name)}/progress`,
+  /** SSE: a `log` event per line, `end` when every container stopped */
+  serviceLogUrl: (node: string, name: string) => `${nodePath(node)}/api/services/${enc(name)}/logs?follow=1&tail=200`,
+
+  // MCP servers
+  mcpServers: (node: string) => get<{ servers: McpServerView[] }>(`${nodePath(node)}/api/mcp/servers`),
+  registerMcp: (node: string, input: McpServerInput) => call<{ server: McpServerView }>('POST', `${nodePath(node)}/api/mcp/servers`, input),
+  removeMcp: (node: string, name: string) => call<{ removed: string }>('DELETE', `${nodePath(node)}/api/mcp/servers/${enc(name)}`),
+  mcp: (node: string, name: string, action: 'start' | 'stop' | 'restart') => call<{ status: McpServerView['status'] }>('POST', `${nodePath(node)}/api/mcp/servers/${enc(name)}/${action}`, {}),
+  mcpTools: (node: string, name: string) => get<{ tools: McpToolView[] }>(`${nodePath(node)}/api/mcp/servers/${enc(name)}/tools`),
+  mcpToolEnabled: (node: string, name: string, tool: string, enabled: boolean) => call<{ server: McpServerView }>('PUT', `${nodePath(node)}/api/mcp/servers/${enc(name)}/tools/${enc(tool)}`, { enabled }),
+  mcpCall: (node: string, name: string, tool: string, args: unknown) => call<{ result: unknown }>('POST', `${nodePath(node)}/api/mcp/servers/${enc(name)}/tools/${enc(tool)}/call`, { arguments: args }),
+  mcpLogs: (node: string, name: string) => get<{ lines: LogLine[] }>(`${nodePath(node)}/api/mcp/servers/${enc(name)}/logs?tail=200`),
 };

@@ -44,3 +44,13 @@ export function bytes(n: number | null): string {
 export function percent(v: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v)}%`;
 }
+
+/** Dollars: cents once there are some, else four decimals ($0.0042). */
+export function usd(n: number): string {
+  return `$${n >= 0.995 || n === 0 ? n.toFixed(2) : n.toFixed(n < 0.1 ? 4 : 3)}`;
+}
+
+/** 950 → "950", 12 345 → "12.3k", 2 000 000 → "2.0M". */
+export function count(n: number): string {
+  return n < 1000 ? String(n) : n < 1e6 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1e6).toFixed(1)}M`;
+}

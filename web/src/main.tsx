@@ -21,6 +21,10 @@ const Nodes = lazy(() => import('./routes/Nodes.tsx'));
 const Settings = lazy(() => import('./routes/Settings.tsx'));
 const Repo = lazy(() => import('./routes/Repo.tsx'));
 const AccessLog = lazy(() => import('./routes/AccessLog.tsx'));
+const Tasks = lazy(() => import('./routes/Tasks.tsx'));
+const Task = lazy(() => import('./routes/Task.tsx'));
+const Services = lazy(() => import('./routes/Services.tsx'));
+const Mcp = lazy(() => import('./routes/Mcp.tsx'));
 
 function NotFound() {
   return (
@@ -44,6 +48,10 @@ render(
       <Route path="/settings" component={Settings} />
       <Route path="/n/:node/r/:repo" component={Repo} />
       <Route path="/n/:node/p/:port/log" component={AccessLog} />
+      <Route path="/tasks" component={Tasks} />
+      <Route path="/n/:node/tasks/:id" component={Task} />
+      <Route path="/services" component={Services} />
+      <Route path="/mcp" component={Mcp} />
       <Route path="*" component={NotFound} />
     </Router>
   ),

@@ -27,3 +27,6 @@ export function groupByRepo(ports: readonly PortRow[]): RepoGroup[] {
 
 export const repoPath = (node: string, name: string) => `/n/${encodeURIComponent(node)}/r/${encodeURIComponent(name)}`;
 export const logPath = (node: string, port: number) => `/n/${encodeURIComponent(node)}/p/${port}/log`;
+export const taskPath = (node: string, id: string) => `/n/${encodeURIComponent(node)}/tasks/${encodeURIComponent(id)}`;
+/** The task list, narrowed to one repo of one node when given. */
+export const tasksPath = (node?: string, repo?: string) => (node && repo ? `/tasks?node=${encodeURIComponent(node)}&repo=${encodeURIComponent(repo)}` : '/tasks');

@@ -10,8 +10,8 @@ import type { EventEnvelope } from '@homeport/shared/control';
 import { ApiError, api, optional, type Me, type NodePorts, type NodeSummary, type RepoInfo } from './api.ts';
 import { LiveConnection, type LiveStatus } from './live.ts';
 
-/** The topics the app follows (edge: node, ports, commands, shares; the node's outbox: repos, servers, tasks). */
-export const LIVE_TOPICS = ['node', 'ports', 'repos', 'servers', 'commands', 'shares', 'tasks'];
+/** The topics the app follows (edge: node, ports, commands, shares; the node's outbox: repos, servers, tasks, services, mcp). */
+export const LIVE_TOPICS = ['node', 'ports', 'repos', 'servers', 'commands', 'shares', 'tasks', 'services', 'mcp'];
 /** Changes that alter the port list (with its share modes) the dashboard shows. */
 const PORT_TOPICS = new Set(['node', 'ports', 'servers', 'shares']);
 const REPO_TOPICS = new Set(['node', 'repos', 'servers']);

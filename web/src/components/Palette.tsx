@@ -1,14 +1,16 @@
 /**
  * @module
- * The command palette (Cmd+K / Ctrl+K): jump to any repo or port, share, copy a URL,
- * open logs, start or stop a dev server. Keyboard only is enough: type to filter,
- * arrows to move, Enter to run, Esc to close. A combobox over a listbox (WAI-ARIA), in
+ * The command palette (Cmd+K / Ctrl+K): jump to any screen, repo or port, share, copy
+ * a URL, open logs, start or stop a dev server, start an agent task in a repo or open
+ * it in the browser editor. Keyboard only is enough: type to filter, arrows to move,
+ * Enter to run, Esc to close. A combobox over a listbox (WAI-ARIA), in
  * a modal dialog that keeps the focus.
  */
 import { useNavigate } from '@solidjs/router';
 import { createMemo, createSignal, For, onMount, Show } from 'solid-js';
 import { api } from '../api.ts';
-import { groupByRepo, logPath, repoPath } from '../repos.ts';
+import { openInEditor } from '../editor.ts';
+import { groupByRepo, logPath, repoPath, tasksPath } from '../repos.ts';
 import { data, session } from '../state.ts';
 import { copy, ui } from '../ui.ts';
 import { trapTab } from './Dialog.tsx';
@@ -45,6 +47,9 @@ export default function Palette(props: { onClose: () => void }) {
   const commands = createMemo<Command[]>(() => {
     const list: Command[] = [
       { id: 'nav:/', label: 'Go to Dashboard', run: go('/') },
+      { id: 'nav:/tasks', label: 'Go to Tasks', hint: 'agent tasks: start, follow, cancel', run: go('/tasks') },
+      { id: 'nav:/services', label: 'Go to Services', hint: 'databases and apps in Docker', run: go('/services') },
+      { id: 'nav:/mcp', label: 'Go to MCP servers', hint: 'tools for agents', run: go('/mcp') },
       { id: 'nav:/nodes', label: 'Go to Nodes', hint: 'pair, rename, revoke', run: go('/nodes') },
       { id: 'nav:/settings', label: 'Go to Settings', hint: 'tokens, about', run: go('/settings') },
     ];
@@ -67,6 +72,15 @@ export default function Palette(props: { onClose: () => void }) {
     // Dev servers homeportd supervises: start or stop, and their logs.
     for (const node of data.nodes() ?? []) {
       for (const r of data.repos[node.id] ?? []) {
+        list.push(
+          { id: `task:${node.id}:${r.id}`, label: `New task in ${r.name}`, hint: 'agent task', run: go(tasksPath(node.id, r.name)) },
+          {
+            id: `editor:${node.id}:${r.id}`,
+            label: `Open ${r.name} in editor`,
+            hint: 'browser VS Code',
+            run: () => openInEditor(node.id, r.name).then((problem) => void (problem && ui.notify(problem))),
+          },
+        );
         if (!r.runtime) continue;
         const running = ['running', 'starting', 'crashed'].includes(r.runtime.status?.state ?? 'stopped');
         list.push(

@@ -2,12 +2,15 @@
  * @module
  * One repo on one node: its ports (with share controls) and, when homeportd knows the
  * repo (cloned or registered), its dev server's state with start/stop/restart, the
- * command it runs, git state and the server's live log (SSE).
+ * command it runs, git state and the server's live log (SSE); opening it in the
+ * browser editor (code-server) and its agent tasks.
  */
 import { A, useLocation, useParams } from '@solidjs/router';
 import { createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { api, type LogLine, type RepoInfo } from '../api.ts';
 import { PortItem } from '../components/PortItem.tsx';
+import { openInEditor } from '../editor.ts';
+import { tasksPath } from '../repos.ts';
 import { data } from '../state.ts';
 import { ui } from '../ui.ts';
 
@@ -39,6 +42,7 @@ export default function Repo() {
           {state()}
         </span>
       </div>
+      <Show when={repo()}>{(r) => <RepoActions node={params.node} repo={r().name} />}</Show>
       <Show when={repo()}>{(r) => <ServerControls node={params.node} repo={r()} onChange={refetch} />}</Show>
       <h2>Ports</h2>
       <ul class="ports card">
@@ -53,6 +57,35 @@ export default function Repo() {
         <A href="/">← Dashboard</A>
       </p>
     </section>
+  );
+}
+
+/** Browser VS Code on the repo's folder, and the repo's agent tasks. */
+function RepoActions(props: { node: string; repo: string }) {
+  const [problem, setProblem] = createSignal('');
+  const [opening, setOpening] = createSignal(false);
+  async function open() {
+    setProblem('');
+    setOpening(true);
+    setProblem((await openInEditor(props.node, props.repo)) ?? '');
+    setOpening(false);
+  }
+  return (
+    <div class="repo-actions">
+      <div class="actions">
+        <A class="button" href={tasksPath(props.node, props.repo)}>
+          Agent tasks
+        </A>
+        <button type="button" onClick={open} disabled={opening()}>
+          {opening() ? 'Opening…' : 'Open in editor'}
+        </button>
+      </div>
+      <Show when={problem()}>
+        <p class="error" role="alert" data-testid="editor-problem">
+          {problem()}
+        </p>
+      </Show>
+    </div>
   );
 }
 

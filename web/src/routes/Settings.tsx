@@ -1,10 +1,12 @@
 /**
  * @module
  * Settings: API tokens (create, shown once; list; delete), each node's scan range and
- * interval as it reports them, GitHub sign-in, and versions.
+ * interval as it reports them, its dev-server settings and its Anthropic key for agent
+ * tasks (write-only), GitHub sign-in, and versions.
  */
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { ApiError, api, optional, type Scope, type TokenInfo } from '../api.ts';
+import { Confirm } from '../components/Dialog.tsx';
 import { ago } from '../format.ts';
 import { data, session } from '../state.ts';
 import { copy, ui } from '../ui.ts';
@@ -22,6 +24,7 @@ export default function Settings() {
       <Tokens />
       <NodeSettings />
       <For each={(data.nodes() ?? []).filter((n) => n.online)}>{(n) => <ServerSettings node={n.id} name={n.name ?? n.id} />}</For>
+      <For each={(data.nodes() ?? []).filter((n) => n.online)}>{(n) => <AnthropicKey node={n.id} name={n.name ?? n.id} />}</For>
       <section class="card" aria-labelledby="github-title">
         <h2 id="github-title">GitHub</h2>
         <Show when={session.providers()?.github} fallback={<p class="muted">GitHub sign-in is not configured on this edge (README, Sign in with GitHub).</p>}>
@@ -134,6 +137,66 @@ function ServerSettings(props: { node: string; name: string }) {
               Save
             </button>
           </form>
+        </section>
+      )}
+    </Show>
+  );
+}
+
+/** The node's Anthropic API key for agent tasks: write-only (set, replace, clear); its value is never shown. */
+function AnthropicKey(props: { node: string; name: string }) {
+  const [info, { mutate }] = createResource(() => props.node, (node) => optional(api.anthropicKey(node)).catch(() => null));
+  const [error, setError] = createSignal('');
+  const [clearing, setClearing] = createSignal(false);
+  async function save(key: string | null, form?: HTMLFormElement) {
+    setError('');
+    try {
+      mutate(await api.setAnthropicKey(props.node, key));
+      form?.reset();
+      ui.notify(key === null ? `Anthropic key of ${props.name} cleared` : `Anthropic key of ${props.name} saved`);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+    setClearing(false);
+  }
+  return (
+    <Show when={info()}>
+      {(i) => (
+        <section class="card" aria-labelledby={`anthropic-${props.node}`} data-anthropic={props.node}>
+          <h2 id={`anthropic-${props.node}`}>Anthropic API key on {props.name}</h2>
+          <p data-testid="anthropic-key-state">
+            {i().set ? `Set${i().updatedAt ? ` ${ago(i().updatedAt!, ui.now())}` : ''}. It stays on the node, encrypted; it is never shown again.` : 'Not set: agent tasks on this node need one.'}
+          </p>
+          <form
+            class="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const form = e.currentTarget;
+              const key = String(new FormData(form).get('key') ?? '').trim();
+              if (key) void save(key, form);
+            }}
+          >
+            <label class="field">
+              {i().set ? 'New key' : 'Key'}
+              <input name="key" type="password" autocomplete="off" required placeholder="sk-ant-…" />
+            </label>
+            <button type="submit" class="primary">
+              {i().set ? 'Replace key' : 'Save key'}
+            </button>
+            <Show when={i().set}>
+              <button type="button" class="danger" onClick={() => setClearing(true)}>
+                Clear key
+              </button>
+            </Show>
+          </form>
+          <Show when={error()}>
+            <p class="error" role="alert">
+              {error()}
+            </p>
+          </Show>
+          <Show when={clearing()}>
+            <Confirm title={`Clear the Anthropic key of ${props.name}?`} message="Agent tasks on this node stop working until a key is set again." action="Clear key" onConfirm={() => save(null)} onClose={() => setClearing(false)} />
+          </Show>
         </section>
       )}
     </Show>
