@@ -115,6 +115,7 @@ function Header() {
         <A href="/tasks">Tasks</A>
         <A href="/services">Services</A>
         <A href="/mcp">MCP</A>
+        <A href="/webhooks">Webhooks</A>
         <A href="/nodes">Nodes</A>
         <A href="/settings">Settings</A>
         <Show when={session.isAdmin()}>

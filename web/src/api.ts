@@ -403,3 +403,78 @@ export const api = {
   mcpCall: (node: string, name: string, tool: string, args: unknown) => call<{ result: unknown }>('POST', `${nodePath(node)}/api/mcp/servers/${enc(name)}/tools/${enc(tool)}/call`, { arguments: args }),
   mcpLogs: (node: string, name: string) => get<{ lines: LogLine[] }>(`${nodePath(node)}/api/mcp/servers/${enc(name)}/logs?tail=200`),
 };
+
+// Webhooks (edge/src/webhooks/api.ts; docs/webhooks.md)
+
+/** A GitHub repository whose issues may start tasks, mapped to a node and a repo on it. */
+export interface RepoMapping {
+  repo: string;
+  node: string;
+  localRepo: string;
+  allowCollaborators: boolean;
+  allowedUsers: string[];
+  onDenied: 'reply' | 'ignore';
+  createdAt: number;
+}
+
+/** A generic endpoint: signed JSON `{prompt, repo?}` at `url` starts a task. */
+export interface WebhookEndpoint {
+  id: string;
+  name: string;
+  node: string;
+  repo: string | null;
+  ratePerMinute: number;
+  createdAt: number;
+  lastUsedAt: number | null;
+  url: string;
+}
+
+/** One request in the delivery log (edge/src/webhooks/delivery-log.ts DeliverySummary). */
+export interface WebhookDelivery {
+  id: string;
+  source: 'github' | 'endpoint';
+  endpointId: string | null;
+  event: string | null;
+  action: string | null;
+  repo: string | null;
+  sender: string | null;
+  status: string;
+  httpStatus: number;
+  note: string;
+  node: string | null;
+  localRepo: string | null;
+  taskId: string | null;
+  taskStatus: string | null;
+  prUrl: string | null;
+  runs: number;
+  receivedAt: number;
+  redeliverable: boolean;
+}
+
+export interface GithubWebhookSetup {
+  url: string;
+  events: string[];
+  mention: string;
+  label: string;
+  secretConfigured: boolean;
+  commentsEnabled: boolean;
+}
+
+const githubRepoPath = (fullName: string) => `/api/webhooks/github/repos/${fullName.split('/').map(enc).join('/')}`;
+
+export const webhooksApi = {
+  github: () => get<GithubWebhookSetup>('/api/webhooks/github'),
+  repos: () => get<{ repos: RepoMapping[] }>('/api/webhooks/github/repos'),
+  mapRepo: (fullName: string, input: { node: string; repo: string; allowCollaborators: boolean; allowedUsers: string[]; onDenied: 'reply' | 'ignore' }) =>
+    call<{ repo: RepoMapping }>('PUT', githubRepoPath(fullName), input),
+  unmapRepo: (fullName: string) => call<{ deleted: true }>('DELETE', githubRepoPath(fullName)),
+  endpoints: () => get<{ endpoints: WebhookEndpoint[] }>('/api/webhooks/endpoints'),
+  /** the answer's `secret` is shown this once */
+  createEndpoint: (input: { name: string; node: string; repo: string | null; ratePerMinute?: number }) =>
+    call<{ endpoint: WebhookEndpoint; secret: string; url: string }>('POST', '/api/webhooks/endpoints', input),
+  rotateEndpoint: (id: string) => call<{ endpoint: WebhookEndpoint; secret: string; url: string }>('POST', `/api/webhooks/endpoints/${enc(id)}/secret`, {}),
+  deleteEndpoint: (id: string) => call<{ deleted: true }>('DELETE', `/api/webhooks/endpoints/${enc(id)}`),
+  deliveries: (before: number | null, limit: number) =>
+    get<{ deliveries: WebhookDelivery[]; next: number | null }>(`/api/webhooks/deliveries?limit=${limit}${before === null ? '' : `&before=${before}`}`),
+  redeliver: (id: string) => call<{ delivery: WebhookDelivery }>('POST', `/api/webhooks/deliveries/${enc(id)}/redeliver`, {}),
+};

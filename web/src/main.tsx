@@ -10,6 +10,7 @@ import { render } from 'solid-js/web';
 import { App } from './App.tsx';
 import Dashboard from './routes/Dashboard.tsx';
 import SignIn, { Pending } from './routes/SignIn.tsx';
+import { NodeRedirect, NodeTaskRedirect } from './routes/Redirects.tsx';
 import { data } from './state.ts';
 import './style.css';
 
@@ -25,6 +26,7 @@ const Tasks = lazy(() => import('./routes/Tasks.tsx'));
 const Task = lazy(() => import('./routes/Task.tsx'));
 const Services = lazy(() => import('./routes/Services.tsx'));
 const Mcp = lazy(() => import('./routes/Mcp.tsx'));
+const Webhooks = lazy(() => import('./routes/Webhooks.tsx'));
 
 function NotFound() {
   return (
@@ -52,6 +54,10 @@ render(
       <Route path="/n/:node/tasks/:id" component={Task} />
       <Route path="/services" component={Services} />
       <Route path="/mcp" component={Mcp} />
+      <Route path="/webhooks" component={Webhooks} />
+      {/* the links webhook comments and answers carry (docs/webhooks.md) */}
+      <Route path="/nodes/:node/tasks/:id" component={NodeTaskRedirect} />
+      <Route path="/nodes/:node" component={NodeRedirect} />
       <Route path="*" component={NotFound} />
     </Router>
   ),
