@@ -8,6 +8,7 @@
 import { createMemo, createResource, createSignal, For, Index, onCleanup, Show, untrack } from 'solid-js';
 import { api, optional, type McpServerView, type McpToolView } from '../api.ts';
 import { Confirm } from '../components/Dialog.tsx';
+import { keysOf } from '../keyed.ts';
 import { data } from '../state.ts';
 import { ui } from '../ui.ts';
 
@@ -48,6 +49,7 @@ function NodeMcp(props: { node: string; name: string | null }) {
     const v = servers();
     return Array.isArray(v) ? v : [];
   };
+  const names = keysOf(list, (s) => s.name);
   return (
     <section aria-label={`MCP servers on ${props.name ?? props.node}`} data-node={props.node}>
       <Show when={props.name}>
@@ -61,8 +63,8 @@ function NodeMcp(props: { node: string; name: string | null }) {
         </Show>
         <Register node={props.node} onDone={refetchSoon} />
         <ul class="list">
-          <For each={list()} fallback={<li class="muted card">{servers.loading ? 'Loading…' : 'No MCP servers registered yet.'}</li>}>
-            {(s) => <ServerCard node={props.node} server={s} onChange={refetchSoon} />}
+          <For each={names()} fallback={<li class="muted card">{servers.loading ? 'Loading…' : 'No MCP servers registered yet.'}</li>}>
+            {(name) => <Show when={list().find((s) => s.name === name)}>{(s) => <ServerCard node={props.node} server={s()} onChange={refetchSoon} />}</Show>}
           </For>
         </ul>
       </Show>
@@ -282,6 +284,7 @@ function Tools(props: { node: string; server: string; version: string }) {
     const v = tools();
     return Array.isArray(v) ? v : [];
   };
+  const toolNames = keysOf(list, (t) => t.name);
   const [chosen, setChosen] = createSignal('');
   // The arguments box gets an example when the tool changes, not when the list is refreshed.
   const current = createMemo(() => chosen() || list()[0]?.name || '');
@@ -326,17 +329,21 @@ function Tools(props: { node: string; server: string; version: string }) {
         </p>
       </Show>
       <ul class="list">
-        <For each={list()}>
-          {(tool) => (
-            <li class="tool-row" data-tool={tool.name}>
-              <label class="check">
-                <input type="checkbox" role="switch" checked={tool.enabled} onChange={(e) => toggle(tool, e.currentTarget.checked)} aria-label={`Offer ${tool.name} to agents`} />
-                <span>
-                  <code>{tool.name}</code> <span class="muted small">{tool.description}</span>
-                  <Show when={tool.problem}>{(p) => <span class="small warn-text"> · {p()}</span>}</Show>
-                </span>
-              </label>
-            </li>
+        <For each={toolNames()}>
+          {(name) => (
+            <Show when={list().find((t) => t.name === name)}>
+              {(tool) => (
+                <li class="tool-row" data-tool={name}>
+                  <label class="check">
+                    <input type="checkbox" role="switch" checked={tool().enabled} onChange={(e) => toggle(tool(), e.currentTarget.checked)} aria-label={`Offer ${name} to agents`} />
+                    <span>
+                      <code>{name}</code> <span class="muted small">{tool().description}</span>
+                      <Show when={tool().problem}>{(p) => <span class="small warn-text"> · {p()}</span>}</Show>
+                    </span>
+                  </label>
+                </li>
+              )}
+            </Show>
           )}
         </For>
       </ul>

@@ -9,6 +9,7 @@
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { api, optional, type ServiceConnection, type ServiceTemplateView, type ServiceView } from '../api.ts';
 import { Confirm, Dialog } from '../components/Dialog.tsx';
+import { keysOf } from '../keyed.ts';
 import { followSse } from '../sse.ts';
 import { data } from '../state.ts';
 import { copy, ui } from '../ui.ts';
@@ -35,6 +36,7 @@ const items = <T,>(value: Loaded<T> | undefined): T[] => (Array.isArray(value) ?
 function NodeServices(props: { node: string; name: string | null }) {
   const [services, { refetch }] = createResource(() => props.node, (node) => loaded<ServiceView>(api.services(node), 'services'));
   const [catalog] = createResource(() => props.node, (node) => loaded<ServiceTemplateView>(api.catalog(node), 'templates'));
+  const names = keysOf(() => items(services()), (s) => s.name);
   const [installing, setInstalling] = createSignal<ServiceTemplateView | null>(null);
   const [progress, setProgress] = createSignal<Record<string, string>>({});
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -93,8 +95,12 @@ function NodeServices(props: { node: string; name: string | null }) {
         </Show>
         <h2 class="sub">Installed</h2>
         <ul class="list">
-          <For each={items(services())} fallback={<li class="muted card">{services.loading ? 'Loading…' : 'No services installed yet: pick one from the catalog below.'}</li>}>
-            {(s) => <ServiceCard node={props.node} service={s} progress={progress()[s.name]} onChange={refetchSoon} />}
+          <For each={names()} fallback={<li class="muted card">{services.loading ? 'Loading…' : 'No services installed yet: pick one from the catalog below.'}</li>}>
+            {(name) => (
+              <Show when={items(services()).find((s) => s.name === name)}>
+                {(s) => <ServiceCard node={props.node} service={s()} progress={progress()[name]} onChange={refetchSoon} />}
+              </Show>
+            )}
           </For>
         </ul>
         <h2 class="sub">Catalog</h2>
