@@ -99,7 +99,7 @@ describe('services in the web app', () => {
   it('should mask the connection string until asked, and copy the real one', async () => {
     const revealed = await node<{ connections: { label: string; value: string }[]; credentials: { name: string; value: string }[] }>(`/api/services/${SITE}/connection?reveal=1`);
     const password = revealed.credentials.find((c) => c.name === 'ADMIN_PASSWORD')!.value;
-    await card(SITE).getByRole('button', { name: 'Connection' }).click();
+    await card(SITE).getByRole('button', { name: `Connection of ${SITE}` }).click();
     const connection = card(SITE).getByTestId('service-connection');
     await connection.getByText('ADMIN_PASSWORD').waitFor(WAIT);
     expect(await connection.textContent()).toContain('********');
@@ -110,19 +110,19 @@ describe('services in the web app', () => {
     expect(await page.content()).not.toContain(password);
     await connection.getByRole('button', { name: 'Reveal secrets' }).click();
     await connection.getByText(password).first().waitFor(WAIT);
-    await card(SITE).getByRole('button', { name: 'Connection' }).click();
+    await card(SITE).getByRole('button', { name: `Connection of ${SITE}` }).click();
     await connection.waitFor({ state: 'detached', ...WAIT });
   });
 
   it('should follow its logs, stop and start it', async () => {
-    await card(SITE).getByRole('button', { name: 'Logs' }).click();
+    await card(SITE).getByRole('button', { name: `Logs of ${SITE}` }).click();
     await card(SITE).getByTestId('service-log').getByText('web | web ready').first().waitFor(WAIT);
-    await card(SITE).getByRole('button', { name: 'Stop', exact: true }).click();
+    await card(SITE).getByRole('button', { name: `Stop ${SITE}`, exact: true }).click();
     await card(SITE).getByTestId('service-state').getByText('stopped', { exact: true }).waitFor(WAIT);
     await card(SITE).getByText('Logs: every container stopped').waitFor(WAIT);
-    await card(SITE).getByRole('button', { name: 'Start', exact: true }).click();
+    await card(SITE).getByRole('button', { name: `Start ${SITE}`, exact: true }).click();
     await card(SITE).getByTestId('service-state').getByText('running', { exact: true }).waitFor(WAIT);
-    await card(SITE).getByRole('button', { name: 'Logs' }).click();
+    await card(SITE).getByRole('button', { name: `Logs of ${SITE}` }).click();
   });
 
   it('should show a one-shot job as completed', async () => {
@@ -156,17 +156,17 @@ describe('services in the web app', () => {
   });
 
   it('should uninstall after a confirm, deleting the data only when asked', async () => {
-    await card(SOCKET).getByRole('button', { name: 'Uninstall' }).click();
+    await card(SOCKET).getByRole('button', { name: `Uninstall ${SOCKET}` }).click();
     let confirm = page.getByRole('dialog', { name: `Uninstall ${SOCKET}?` });
     await confirm.getByRole('button', { name: 'Uninstall', exact: true }).click();
     await card(SOCKET).waitFor({ state: 'detached', ...WAIT });
 
-    await card(SITE).getByRole('button', { name: 'Uninstall' }).click();
+    await card(SITE).getByRole('button', { name: `Uninstall ${SITE}` }).click();
     confirm = page.getByRole('dialog', { name: `Uninstall ${SITE}?` });
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached', ...WAIT });
     expect(await card(SITE).count()).toBe(1);
-    await card(SITE).getByRole('button', { name: 'Uninstall' }).click();
+    await card(SITE).getByRole('button', { name: `Uninstall ${SITE}` }).click();
     await confirm.getByRole('checkbox', { name: /Also delete its data/ }).check();
     await confirm.getByRole('button', { name: 'Uninstall and delete data' }).click();
     await card(SITE).waitFor({ state: 'detached', ...WAIT });
@@ -221,7 +221,7 @@ describe('MCP servers in the web app', () => {
   });
 
   it('should start it, list its tools and call them with JSON arguments', async () => {
-    await server().getByRole('button', { name: 'Start', exact: true }).click();
+    await server().getByRole('button', { name: 'Start fixture', exact: true }).click();
     await server().getByTestId('mcp-state').getByText('running').waitFor(WAIT);
     await server().getByText('fixture-mcp 1.2.3').waitFor(WAIT);
     for (const tool of ['echo', 'env', 'spawn_grandchild', 'fail', 'crash']) await tools().locator(`li[data-tool="${tool}"]`).waitFor(WAIT);
@@ -262,11 +262,11 @@ describe('MCP servers in the web app', () => {
     await server().getByText(/the server exited with code 7/).waitFor(WAIT);
     await server().locator('details.mcp-logs summary').click();
     await server().locator('details.mcp-logs').getByText('fixture: crashing on purpose').waitFor(WAIT);
-    await server().getByRole('button', { name: 'Start', exact: true }).click();
+    await server().getByRole('button', { name: 'Start fixture', exact: true }).click();
     await server().getByTestId('mcp-state').getByText('running').waitFor(WAIT);
-    await server().getByRole('button', { name: 'Stop', exact: true }).click();
+    await server().getByRole('button', { name: 'Stop fixture', exact: true }).click();
     await server().getByTestId('mcp-state').getByText('stopped').waitFor(WAIT);
-    await server().getByRole('button', { name: 'Remove' }).click();
+    await server().getByRole('button', { name: 'Remove fixture' }).click();
     await page.getByRole('dialog', { name: 'Remove fixture?' }).getByRole('button', { name: 'Remove server' }).click();
     await server().waitFor({ state: 'detached', ...WAIT });
     expect((await node<{ servers: unknown[] }>('/api/mcp/servers')).servers).toEqual([]);

@@ -223,19 +223,19 @@ function ServerCard(props: { node: string; server: McpServerView; onChange: () =
           <Show
             when={running()}
             fallback={
-              <button type="button" class="primary" disabled={busy()} onClick={() => action('start')}>
+              <button type="button" class="primary" disabled={busy()} onClick={() => action('start')} aria-label={`Start ${s().name}`}>
                 Start
               </button>
             }
           >
-            <button type="button" disabled={busy()} onClick={() => action('stop')}>
+            <button type="button" disabled={busy()} onClick={() => action('stop')} aria-label={`Stop ${s().name}`}>
               Stop
             </button>
           </Show>
-          <button type="button" disabled={busy() || !running()} onClick={() => action('restart')}>
+          <button type="button" disabled={busy() || !running()} onClick={() => action('restart')} aria-label={`Restart ${s().name}`}>
             Restart
           </button>
-          <button type="button" class="danger" disabled={busy()} onClick={() => setRemoving(true)}>
+          <button type="button" class="danger" disabled={busy()} onClick={() => setRemoving(true)} aria-label={`Remove ${s().name}`}>
             Remove
           </button>
         </div>

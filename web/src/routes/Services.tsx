@@ -296,25 +296,25 @@ function ServiceCard(props: { node: string; service: ServiceView; progress?: str
           <Show
             when={s().desiredState === 'running'}
             fallback={
-              <button type="button" class="primary" disabled={busy() || installing()} onClick={() => action('start')}>
+              <button type="button" class="primary" disabled={busy() || installing()} onClick={() => action('start')} aria-label={`Start ${s().name}`}>
                 Start
               </button>
             }
           >
-            <button type="button" disabled={busy() || installing()} onClick={() => action('stop')}>
+            <button type="button" disabled={busy() || installing()} onClick={() => action('stop')} aria-label={`Stop ${s().name}`}>
               Stop
             </button>
           </Show>
-          <button type="button" disabled={busy() || installing()} onClick={() => action('restart')}>
+          <button type="button" disabled={busy() || installing()} onClick={() => action('restart')} aria-label={`Restart ${s().name}`}>
             Restart
           </button>
-          <button type="button" aria-expanded={logs()} onClick={() => setLogs(!logs())}>
+          <button type="button" aria-expanded={logs()} onClick={() => setLogs(!logs())} aria-label={`Logs of ${s().name}`}>
             Logs
           </button>
-          <button type="button" aria-expanded={!!connection()} disabled={installing()} onClick={() => (connection() ? setConnection(null) : showConnection(false))}>
+          <button type="button" aria-expanded={!!connection()} disabled={installing()} onClick={() => (connection() ? setConnection(null) : showConnection(false))} aria-label={`Connection of ${s().name}`}>
             Connection
           </button>
-          <button type="button" class="danger" disabled={busy() || installing()} onClick={() => setRemoving(true)}>
+          <button type="button" class="danger" disabled={busy() || installing()} onClick={() => setRemoving(true)} aria-label={`Uninstall ${s().name}`}>
             Uninstall
           </button>
         </div>

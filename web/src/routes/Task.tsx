@@ -235,7 +235,7 @@ function Console(props: { node: string; id: string }) {
       <div role="tabpanel" id={`panel-${tab()}`} aria-labelledby={`tab-${tab()}`} class="tab-panel">
         <Switch>
           <Match when={tab() === 'transcript'}>
-            <div class="transcript" ref={box} data-testid="transcript">
+            <div class="transcript" ref={box} tabindex="0" aria-label="Transcript" data-testid="transcript">
               <For each={t.entries} fallback={<p class="muted">No events yet.</p>}>
                 {(entry) => <EntryView entry={entry} />}
               </For>
