@@ -24,7 +24,19 @@ interface EdgePort {
   subdomainUrl: string;
 }
 
-const dashboard = (path: string) => fetch(`http://127.0.0.1:${stack.edgePort}${path}`, { headers: { host: `localhost:${stack.edgePort}` } });
+/**
+ * A GET on the dashboard host. Local wrangler dev may close an idle keep-alive connection
+ * just as fetch reuses it ("other side closed"): that one failure is retried on a new one.
+ */
+const dashboard = async (path: string): Promise<Response> => {
+  const get = () => fetch(`http://127.0.0.1:${stack.edgePort}${path}`, { headers: { host: `localhost:${stack.edgePort}` } });
+  try {
+    return await get();
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return get();
+  }
+};
 const edgePorts = async () => (await (await dashboard(`/api/nodes/${stack.nodeId}/ports`)).json()) as { online: boolean; ports: EdgePort[] };
 
 beforeAll(async () => {
@@ -123,9 +135,10 @@ describe('the dashboard and its origin', () => {
   it('should show the node and the dev server in a real browser', async () => {
     const page = await browser.newPage();
     await page.goto(`http://localhost:${stack.edgePort}/`);
-    const row = page.locator(`tr[data-port="${dev.port}"]`);
-    await row.waitFor({ timeout: 15_000 });
-    expect(await row.textContent()).toContain('billing-api');
+    // The dashboard groups ports by repo: the port's item, under its repo's name.
+    const item = page.locator(`li.port[data-port="${dev.port}"]`);
+    await item.waitFor({ timeout: 30_000 });
+    expect(await page.locator('main').textContent()).toContain('billing-api');
     expect(await page.locator('.badge').first().textContent()).toBe('online');
     await page.close();
   });

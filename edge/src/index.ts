@@ -88,10 +88,10 @@ api.route('/', shareAccessApi);
 
 /**
  * What reaches the node API from a browser: content negotiation, caching and resuming
- * (browser VS Code loads megabytes) and SSE resumption; never cookies
- * or the owner's credentials.
+ * (browser VS Code loads megabytes) and SSE resumption; never cookies or the owner's
+ * credentials, nor Accept-Encoding (the edge compresses for the browser itself).
  */
-const NODE_API_HEADERS = new Set(['content-type', 'accept', 'accept-encoding', 'accept-language', 'if-none-match', 'if-modified-since', 'range', 'last-event-id']);
+const NODE_API_HEADERS = new Set(['content-type', 'accept', 'accept-language', 'if-none-match', 'if-modified-since', 'range', 'last-event-id']);
 
 // One API, two doors: the node's own API, reached through its tunnel.
 api.all('/api/nodes/:node/api/*', async (c) => {

@@ -185,7 +185,8 @@ export class TunnelClient extends EventEmitter {
     });
     socket.on('message', (data: Buffer) => this.#onMessage(socket, data));
     socket.on('error', (error) => {
-      this.#status.lastError = error.message;
+      // terminate() after a refused upgrade errors too; keep the reason the edge gave.
+      if (!rejected) this.#status.lastError = error.message;
     });
     socket.on('close', (code: number, reason: Buffer) => {
       // 4003: the owner revoked this node; its token will not work again.
