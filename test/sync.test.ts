@@ -59,7 +59,8 @@ async function settledMirror(): Promise<Mirror> {
       const want = (await nodeRepos()).map((r) => r.id).sort();
       return JSON.stringify(ids) === JSON.stringify(want) ? body : undefined;
     },
-    30_000,
+    // generous: CI runs the unit and edge projects beside this file on two cores
+    90_000,
   );
 }
 
