@@ -14,6 +14,9 @@
 import { EventEmitter } from 'node:events';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { recordChange, schema, type Store, type Tx } from '../db/index.ts';
+import { redactDeep } from './redact.ts';
+
+export { redactDeep };
 
 export interface TaskEvent {
   seq: number;
@@ -30,14 +33,6 @@ export const LOCAL_ONLY_TYPES = new Set(['assistant.delta']);
 const OUTBOX_STRING_CHARS = 1000;
 /** an outbox payload whose JSON is still larger than this is replaced by a note */
 const OUTBOX_PAYLOAD_CHARS = 4000;
-
-/** Applies `redact` to every string in a JSON-like value. */
-export function redactDeep<T>(value: T, redact: Redactor): T {
-  if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)])) as T;
-  return value;
-}
 
 function cutStrings(value: unknown): unknown {
   if (typeof value === 'string') return value.length > OUTBOX_STRING_CHARS ? `${value.slice(0, OUTBOX_STRING_CHARS)}… (${value.length - OUTBOX_STRING_CHARS} more characters: GET /api/tasks/<id>/events has it all)` : value;
