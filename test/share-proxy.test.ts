@@ -196,9 +196,12 @@ describe('large bodies', () => {
     });
     clearInterval(sample);
     expect(received).toBe(mb * 1024 * 1024);
-    // Without flow control the pause alone would pile up ~180 MB somewhere.
-    expect(peak.edge - base.edge, `edge grew ${((peak.edge - base.edge) / 1048576).toFixed(1)} MiB`).toBeLessThan(64 * 1024 * 1024);
-    expect(peak.node - base.node, `node grew ${((peak.node - base.node) / 1048576).toFixed(1)} MiB`).toBeLessThan(64 * 1024 * 1024);
+    // Without flow control the pause alone would pile up the remaining ~180 MB somewhere.
+    // The bound leaves room for garbage the isolate's GC has not collected yet, which on a
+    // busy machine (CI runs the other projects alongside) reached ~85 MiB at the edge.
+    const BOUND = 100 * 1024 * 1024;
+    expect(peak.edge - base.edge, `edge grew ${((peak.edge - base.edge) / 1048576).toFixed(1)} MiB`).toBeLessThan(BOUND);
+    expect(peak.node - base.node, `node grew ${((peak.node - base.node) / 1048576).toFixed(1)} MiB`).toBeLessThan(BOUND);
   });
 
   it('should stream a 50 MB upload through intact', async () => {
