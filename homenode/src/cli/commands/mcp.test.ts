@@ -5,69 +5,19 @@
  * (test/fixtures/code-server-stand-in.mjs) as the configured binary, and no code-server
  * at all.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../../scripts/ports.ts';
 import { makeWorkTree } from '../../repos/git-fixtures.ts';
-import { call } from '../client.ts';
+import { HOMENODE, cliFixtures, waitFor } from './cli-fixtures.ts';
 
-const HOMENODE = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const FIXTURES = resolve(HOMENODE, '../test/fixtures');
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-function dir(prefix = 'homeport-mcp-cli-') {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function startDaemon(dataDir: string, env: Record<string, string> = {}) {
-  const child: ChildProcess = spawn(process.execPath, [join(HOMENODE, 'bin/homeportd.js')], {
-    env: { ...process.env, HOMEPORT_HOME: dataDir, HOMEPORT_EDGE_URL: '', HOMEPORT_NODE_TOKEN: '', HOMEPORT_API_PORT: String(await freePort(20001, 30000)), HOMEPORT_LAN_PORT: String(await freePort(10000, 20000)), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const stop = () =>
-    new Promise<void>((r) => {
-      if (child.exitCode !== null) return r();
-      child.once('exit', () => r());
-      child.kill('SIGTERM');
-    });
-  cleanup.push(stop);
-  await waitFor('homeportd', async () => {
-    if (child.exitCode !== null) throw new Error(`homeportd exited: ${output}`);
-    return call('GET', '/api/status', undefined, join(dataDir, 'homeportd.sock'));
-  });
-  return { stop, output: () => output };
-}
-
-function cli(dataDir: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(HOMENODE, 'bin/homeport.js'), ...args], { env: { ...process.env, HOMEPORT_HOME: dataDir }, encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input);
-  });
-}
+const { dir, startDaemon, cli } = cliFixtures({ cleanup, prefix: 'homeport-mcp-cli-' });
 
 describe('homeport mcp', () => {
   it('should add a server with a secret from stdin, start it, list and call its tools, and bring it back after homeportd restarts', { timeout: 90_000 }, async () => {

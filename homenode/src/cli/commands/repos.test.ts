@@ -2,83 +2,22 @@
  * The repos CLI against a real homeportd (bin/homeportd.js, no edge), run as the user
  * runs it: bin/homeport.js with HOMEPORT_HOME pointing at the daemon's data dir.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createClient } from '@libsql/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../../scripts/ports.ts';
 import { makeRemote, makeWorkTree, tempDir } from '../../repos/git-fixtures.ts';
 import { call } from '../client.ts';
+import { HOMENODE, cliFixtures, waitFor } from './cli-fixtures.ts';
 
-const HOMENODE = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-interface Daemon {
-  dataDir: string;
-  process: ChildProcess;
-  output: () => string;
-  stop(): Promise<void>;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function startDaemon(dataDir: string, env: Record<string, string> = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, [join(HOMENODE, 'bin/homeportd.js')], {
-    env: {
-      ...process.env,
-      HOMEPORT_HOME: dataDir,
-      HOMEPORT_EDGE_URL: '',
-      HOMEPORT_NODE_TOKEN: '',
-      HOMEPORT_API_PORT: String(await freePort(20001, 30000)),
-      HOMEPORT_LAN_PORT: String(await freePort(10000, 20000)),
-      HOMEPORT_SCAN_INTERVAL_MS: '300',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const daemon: Daemon = {
-    dataDir,
-    process: child,
-    output: () => output,
-    stop: () =>
-      new Promise((r) => {
-        if (child.exitCode !== null) return r();
-        child.once('exit', () => r());
-        child.kill('SIGTERM');
-      }),
-  };
-  cleanup.push(() => daemon.stop());
-  await waitFor('homeportd', async () => {
-    if (child.exitCode !== null) throw new Error(`homeportd exited: ${output}`);
-    return call('GET', '/api/status', undefined, join(dataDir, 'homeportd.sock'));
-  });
-  return daemon;
-}
-
-function cli(dataDir: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(HOMENODE, 'bin/homeport.js'), ...args], { env: { ...process.env, HOMEPORT_HOME: dataDir }, encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input ?? '');
-  });
-}
+const { startDaemon, cli } = cliFixtures({ cleanup, prefix: 'homeport-repos-cli-', env: { HOMEPORT_SCAN_INTERVAL_MS: '300' } });
 
 function dir(prefix?: string) {
   const d = tempDir(prefix);

@@ -3,19 +3,14 @@
  * the real Docker engine, run as the user runs them. The test templates (busybox, built
  * locally) come in through HOMEPORT_SERVICE_TEMPLATES, as an owner's own would.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ensureDocker, ensureTestImage } from '../../../../test/helpers/docker.ts';
-import { freePort } from '../../../../scripts/ports.ts';
 import { containerName, networkName } from '../../services/containers.ts';
 import { testCatalog, uniqueName } from '../../services/fixtures.ts';
-import { call } from '../client.ts';
+import { cliFixtures, waitFor } from './cli-fixtures.ts';
 
-const HOMENODE = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const cleanup: (() => unknown)[] = [];
 const names: string[] = [];
 afterEach(async () => {
@@ -30,52 +25,7 @@ afterAll(async () => {
   }
 });
 
-function dir(prefix = 'homeport-services-cli-') {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function startDaemon(dataDir: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, [join(HOMENODE, 'bin/homeportd.js')], {
-    env: { ...process.env, HOMEPORT_HOME: dataDir, HOMEPORT_EDGE_URL: '', HOMEPORT_NODE_TOKEN: '', HOMEPORT_API_PORT: String(await freePort(20001, 30000)), HOMEPORT_LAN_PORT: String(await freePort(10000, 20000)), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const stop = () =>
-    new Promise<void>((r) => {
-      if (child.exitCode !== null) return r();
-      child.once('exit', () => r());
-      child.kill('SIGTERM');
-    });
-  cleanup.push(stop);
-  await waitFor('homeportd', async () => {
-    if (child.exitCode !== null) throw new Error(`homeportd exited: ${output}`);
-    return call('GET', '/api/status', undefined, join(dataDir, 'homeportd.sock'));
-  });
-  return { stop, output: () => output };
-}
-
-function cli(dataDir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [join(HOMENODE, 'bin/homeport.js'), ...args], { env: { ...process.env, HOMEPORT_HOME: dataDir }, encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end();
-  });
-}
+const { dir, startDaemon, cli } = cliFixtures({ cleanup, prefix: 'homeport-services-cli-' });
 
 describe('homeport services', () => {
   it('should install with up, list, print the connection string, log, stop, come back after homeportd restarts, and remove with --purge', { timeout: 180_000 }, async () => {
