@@ -13,6 +13,7 @@
  * once the visitor has read the previous one.
  */
 import { SELF } from 'cloudflare:test';
+import { afterEach, beforeEach } from 'vitest';
 import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo, type ResponseHead, concatBytes } from '@homeport/shared';
 
 export const LOCAL = { 'cf-connecting-ip': '127.0.0.1' };
@@ -228,4 +229,25 @@ export async function answer(
     parts.push(value);
   }
   return { res, body: concat(parts) };
+}
+
+/**
+ * For a test file whose tests connect the node "home": pairs it before each test and, after
+ * each, closes what the test connected and waits until the hub sees it offline. Returns connect.
+ */
+export function fakeNodePerTest(): (ports?: PortInfo[]) => Promise<FakeNode> {
+  let nodes: FakeNode[] = [];
+  beforeEach(async () => {
+    await homeNodeToken();
+  });
+  afterEach(async () => {
+    for (const n of nodes) n.close();
+    if (nodes.length) await waitOffline();
+    nodes = [];
+  });
+  return async (ports) => {
+    const node = await FakeNode.connect(ports);
+    nodes.push(node);
+    return node;
+  };
 }

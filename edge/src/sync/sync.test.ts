@@ -1,30 +1,14 @@
 import { SELF } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameType, encode, type EventEnvelope, type Frame, type OutboxEvent } from '@homeport/shared';
-import { FakeNode, LOCAL, bytesOf, homeNodeToken, waitOffline } from '../fake-node.ts';
+import { LOCAL, bytesOf, fakeNodePerTest, waitOffline } from '../fake-node.ts';
 
 vi.setConfig({ testTimeout: 15_000 });
 
 const DASH = 'https://dash.test';
 const WRITE = { ...LOCAL, origin: DASH, 'content-type': 'application/json' };
 
-let nodes: FakeNode[] = [];
-
-beforeEach(async () => {
-  await homeNodeToken();
-});
-
-afterEach(async () => {
-  for (const n of nodes) n.close();
-  if (nodes.length) await waitOffline();
-  nodes = [];
-});
-
-async function connect() {
-  const node = await FakeNode.connect();
-  nodes.push(node);
-  return node;
-}
+const connect = fakeNodePerTest();
 
 const event = (seq: number, topic: string, type: string, payload: unknown): OutboxEvent => ({ seq, topic, type, at: 1_700_000_000_000 + seq, payload });
 
@@ -74,7 +58,6 @@ describe('outbox sync', () => {
 
     node.close();
     await waitOffline();
-    nodes = [];
     mirror = await state();
     expect(mirror).toMatchObject({ online: false, stale: true, seq: s + 6 });
     expect(mirror.topics.repos.map((r) => r.id)).toContain('r2');

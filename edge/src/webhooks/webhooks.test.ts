@@ -1,7 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameType, encode, type Frame } from '@homeport/shared';
-import { FakeNode, LOCAL, LOCAL_WRITE, bytesOf, homeNodeToken, pairNode, waitOffline } from '../fake-node.ts';
+import { LOCAL, LOCAL_WRITE, bytesOf, fakeNodePerTest, pairNode, waitOffline } from '../fake-node.ts';
 import { issueCommentCreated, issuesLabeled, ping } from './github-payloads.ts';
 import { signatureOf, signedPayload } from './signature.ts';
 
@@ -11,24 +11,9 @@ const DASH = 'https://dash.test';
 // The value edge/vitest.config.ts gives the Worker.
 const SECRET = 'test-github-webhook-secret';
 
-let nodes: FakeNode[] = [];
 let ipCounter = 0;
 
-beforeEach(async () => {
-  await homeNodeToken();
-});
-
-afterEach(async () => {
-  for (const n of nodes) n.close();
-  if (nodes.length) await waitOffline();
-  nodes = [];
-});
-
-async function connect() {
-  const node = await FakeNode.connect();
-  nodes.push(node);
-  return node;
-}
+const connect = fakeNodePerTest();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A client address of its own per call site, so the refused-delivery limit never spills over. */
