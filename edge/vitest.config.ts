@@ -31,6 +31,10 @@ export default defineConfig({
           PUBLIC_SCHEME: 'https',
           DEFAULT_NODE: 'home',
           LOCAL_MODE: '1',
+          // the owner's credential (fake-node.ts LOCAL); nobody is the owner by address
+          LOCAL_OWNER_KEY: 'hpl_' + 'k'.repeat(43),
+          // a local edge records every client as "local": tests name their clients with x-test-client-ip
+          TRUST_TEST_CLIENT_IP: '1',
           UPSTREAM_TIMEOUT_MS: '1500',
           MAX_BODY_BYTES: '1000000',
           // webhooks (edge/src/webhooks): no GITHUB_TOKEN, so these tests never call GitHub

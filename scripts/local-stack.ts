@@ -38,6 +38,12 @@ export interface LocalStack {
   edge: ChildProcess;
   /** the homeportd Unix socket, for API calls */
   socketPath: string;
+  /** the local owner's key (`hpl_…`): the owner's credential on this edge, for scripts and tests */
+  ownerKey: string;
+  /** headers that make a request the owner's: its key as a bearer token */
+  ownerHeaders: Record<string, string>;
+  /** a new one-time sign-in link for a browser */
+  signInLink(): Promise<string>;
   nodeEnv: NodeJS.ProcessEnv;
   startNode(): Promise<void>;
   stopNode(signal?: NodeJS.Signals): Promise<void>;
@@ -110,9 +116,9 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM') {
 }
 
 /**
- * The local mode pairs its node itself, as an owner would: the loopback owner makes a
- * pairing code and homeportd's pairing trades it for a token. A token the edge still
- * takes is kept (the edge's state persists in the data dir).
+ * The local mode pairs its node itself, as an owner would: with the local owner's key it
+ * makes a pairing code and homeportd's pairing trades it for a token. A token the edge
+ * still takes is kept (the edge's state persists in the data dir).
  */
 async function pairLocalNode(stack: LocalStack, dashboardHost: string) {
   const edge = `http://127.0.0.1:${stack.edgePort}`;
@@ -122,7 +128,7 @@ async function pairLocalNode(stack: LocalStack, dashboardHost: string) {
     const probe = await fetch(`${edge}/api/tunnel`, { headers: { host: dashboardHost, authorization: `Bearer ${token}` } });
     if (probe.status === 426) return;
   }
-  const made = await fetch(`${edge}/api/pairing-codes`, { method: 'POST', headers: { host: dashboardHost, origin: `http://${dashboardHost}` } });
+  const made = await fetch(`${edge}/api/pairing-codes`, { method: 'POST', headers: { host: dashboardHost, ...stack.ownerHeaders } });
   if (made.status !== 201) throw new Error(`the local edge refused a pairing code (${made.status}): ${await made.text()}`);
   const { code } = (await made.json()) as { code: string };
   const paired = await pairWithEdge({ edgeUrl: edge, code, name: stack.nodeId, dataDir: stack.dataDir });
@@ -131,17 +137,32 @@ async function pairLocalNode(stack: LocalStack, dashboardHost: string) {
 }
 
 /**
- * The key that seals generic webhook endpoints' secrets (the Worker secret
- * WEBHOOK_SECRETS_KEY): made once per data dir and kept, so stored endpoints stay readable
- * across restarts.
+ * A secret kept in the data dir (0600), made once: the same value across restarts keeps
+ * what it protects valid (sealed webhook secrets; the local owner's browser sessions).
  */
-function webhookSecretsKey(dataDir: string): string {
-  const path = join(dataDir, 'webhook-secrets.key');
+function keptSecret(dataDir: string, file: string, make: () => string): string {
+  const path = join(dataDir, file);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  const key = randomBytes(32).toString('base64');
-  writeFileSync(path, key + '\n', { mode: 0o600 });
-  return key;
+  const value = make();
+  writeFileSync(path, value + '\n', { mode: 0o600 });
+  return value;
 }
+
+/** The local owner's key (LOCAL_OWNER_KEY): delete the file and restart to sign every browser out. */
+export const localOwnerKeyOf = (dataDir: string) => keptSecret(dataDir, 'local-owner.key', () => 'hpl_' + randomBytes(32).toString('base64url'));
+
+/** Asks the edge for a one-time sign-in link with the local owner's key. */
+export async function signInLinkOf(edgeUrl: string, dashboardHost: string, ownerKey: string): Promise<string> {
+  const res = await fetch(`${edgeUrl}/api/auth/local/links`, { method: 'POST', headers: { host: dashboardHost, authorization: `Bearer ${ownerKey}` } });
+  if (res.status !== 201) throw new Error(`the edge refused a sign-in link (${res.status}): ${await res.text()}`);
+  return ((await res.json()) as { url: string }).url;
+}
+
+/**
+ * The key that seals generic webhook endpoints' secrets (the Worker secret
+ * WEBHOOK_SECRETS_KEY): kept, so stored endpoints stay readable across restarts.
+ */
+const webhookSecretsKey = (dataDir: string) => keptSecret(dataDir, 'webhook-secrets.key', () => randomBytes(32).toString('base64'));
 
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const edgePort = options.port ?? 8787;
@@ -149,6 +170,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const nodeId = options.nodeId ?? 'local';
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const dashboardHost = `localhost:${edgePort}`;
+  const ownerKey = localOwnerKeyOf(dataDir);
   const shareHost = `share.localhost:${edgePort}`;
   const vars: Record<string, string> = {
     DASHBOARD_HOST: dashboardHost,
@@ -156,6 +178,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     PUBLIC_SCHEME: 'http',
     DEFAULT_NODE: nodeId,
     LOCAL_MODE: '1',
+    LOCAL_OWNER_KEY: ownerKey,
     WEBHOOK_SECRETS_KEY: webhookSecretsKey(dataDir),
     ...options.edgeVars,
   };
@@ -193,6 +216,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     edgePort,
     socketPath,
     nodeEnv,
+    ownerKey,
+    ownerHeaders: { authorization: `Bearer ${ownerKey}` },
+    signInLink: () => signInLinkOf(`http://127.0.0.1:${edgePort}`, dashboardHost, ownerKey),
     node: null as unknown as ChildProcess,
     edge: null as unknown as ChildProcess,
     async startEdge() {

@@ -1,25 +1,47 @@
 /**
  * @module
- * Client facts the guards share: the client address, the loopback owner of a
- * local-mode edge (kept until the web app has a sign-in screen), and constant-time
- * secret comparison. Accounts, sessions and the API's guards live in identity/.
+ * Client facts the guards share: the client address (trusted only where Cloudflare set
+ * it), the local owner's key of a local-mode edge, and constant-time secret comparison.
+ * Accounts, sessions and the API's guards live in identity/.
+ *
+ * Nobody is the owner because of an address: a reverse tunnel or proxy in front of a
+ * local edge delivers every stranger from loopback (docs/security.md).
  */
 import type { EdgeConfig } from './env.ts';
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+/** What a local edge records as the client address: it cannot know who connects. */
+export const LOCAL_CLIENT = 'local';
 
 /**
- * The client's address: Cloudflare's cf-connecting-ip. Only an edge started with the
- * test-only var TRUST_TEST_CLIENT_IP=1 lets `x-test-client-ip` stand in for it, so
- * end-to-end tests (whose browsers are all on loopback) can play a visitor from elsewhere.
+ * The client's address. Deployed, Cloudflare sets cf-connecting-ip on every request
+ * (replacing any the client sent). A local edge (`wrangler dev`) passes a client's own
+ * cf-connecting-ip through, and every client arrives from loopback anyway, so there
+ * the address is the constant "local": rate limits keyed on it count all clients
+ * together and cannot be dodged by rotating a header. Only a test stack started with
+ * TRUST_TEST_CLIENT_IP=1 lets `x-test-client-ip` stand in, so its browsers can play
+ * visitors from elsewhere.
  */
-export function clientIpOf(request: Request, config?: Pick<EdgeConfig, 'trustTestClientIp'>): string {
-  const test = config?.trustTestClientIp ? request.headers.get('x-test-client-ip') : null;
-  return test || (request.headers.get('cf-connecting-ip') ?? '');
+export function clientIpOf(request: Request, config: Pick<EdgeConfig, 'localMode' | 'trustTestClientIp'>): string {
+  if (config.trustTestClientIp) {
+    const test = request.headers.get('x-test-client-ip');
+    if (test) return test;
+  }
+  if (config.localMode) return LOCAL_CLIENT;
+  return request.headers.get('cf-connecting-ip') ?? '';
 }
 
-export function isLocalOwner(request: Request, config: EdgeConfig): boolean {
-  return config.localMode && LOOPBACK.test(clientIpOf(request, config));
+/** The local owner's key: `hpl_` and 43 base64url characters (LOCAL_OWNER_KEY, made by `npm start`). */
+export const LOCAL_KEY_PREFIX = 'hpl_';
+const LOCAL_KEY_SHAPE = /^hpl_[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Whether `presented` is this local-mode edge's owner key. Only a local-mode edge with a
+ * well-formed key configured has a local owner at all.
+ */
+export async function isLocalOwnerKey(presented: string | null, config: Pick<EdgeConfig, 'localMode' | 'localOwnerKey'>): Promise<boolean> {
+  if (!config.localMode || !config.localOwnerKey || !LOCAL_KEY_SHAPE.test(config.localOwnerKey)) return false;
+  if (presented === null || !LOCAL_KEY_SHAPE.test(presented)) return false;
+  return secretsEqual(presented, config.localOwnerKey);
 }
 
 /** Constant-time comparison of two secrets (digests first, so lengths do not leak). */

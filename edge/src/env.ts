@@ -22,8 +22,10 @@ export interface Env {
   PUBLIC_SCHEME?: string;
   /** the node the bare share host serves */
   DEFAULT_NODE: string;
-  /** "1" in the local `npm start` mode: the loopback owner may use the API and shares */
+  /** "1" in the local `npm start` mode (http on localhost, the local owner's key below) */
   LOCAL_MODE?: string;
+  /** secret, local mode only: the local owner's key (`hpl_…`, made by `npm start`, kept 0600 in .homeport/) */
+  LOCAL_OWNER_KEY?: string;
   MAX_BODY_BYTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   /** TEST ONLY: "1" lets the x-test-client-ip header stand in for cf-connecting-ip (test stacks) */
@@ -60,6 +62,8 @@ export interface EdgeConfig {
   scheme: string;
   defaultNode: string;
   localMode: boolean;
+  /** the local owner's key; null unless local mode set one */
+  localOwnerKey: string | null;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   trustTestClientIp: boolean;
@@ -81,6 +85,7 @@ export function configOf(env: Env): EdgeConfig {
     scheme: env.PUBLIC_SCHEME || 'https',
     defaultNode: env.DEFAULT_NODE || 'home',
     localMode: env.LOCAL_MODE === '1',
+    localOwnerKey: env.LOCAL_MODE === '1' && env.LOCAL_OWNER_KEY ? env.LOCAL_OWNER_KEY : null,
     // Cloudflare Free/Pro plans refuse request bodies over 100 MB.
     maxBodyBytes: positive(env.MAX_BODY_BYTES, 100 * 1000 * 1000),
     // Cloudflare cuts a request with no response after ~100 s; answer first.

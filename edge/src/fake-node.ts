@@ -16,7 +16,10 @@ import { SELF } from 'cloudflare:test';
 import { afterEach, beforeEach } from 'vitest';
 import { FrameType, PROTOCOL_VERSION, decodeFrame, encode, type Frame, type PortInfo, type ResponseHead, concatBytes } from '@homeport/shared';
 
-export const LOCAL = { 'cf-connecting-ip': '127.0.0.1' };
+/** The local owner's key of the test edge (LOCAL_OWNER_KEY in edge/vitest.config.ts): the owner's credential. */
+export const LOCAL_OWNER_KEY = 'hpl_' + 'k'.repeat(43);
+/** What the owner's requests carry: its key (nobody is the owner by address). */
+export const LOCAL = { authorization: `Bearer ${LOCAL_OWNER_KEY}` };
 /** What a state-changing dashboard request carries (the CSRF check wants the dashboard's Origin). */
 export const LOCAL_WRITE = { ...LOCAL, origin: 'https://dash.test', 'content-type': 'application/json' };
 

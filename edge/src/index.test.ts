@@ -42,7 +42,7 @@ describe('the tunnel endpoint', () => {
   it('should not need the owner address: the token is the credential', async () => {
     const NODE_TOKEN = await homeNodeToken();
     // The node id header is optional: the token says which node this is.
-    const res = await tunnel({ upgrade: 'websocket', authorization: `Bearer ${NODE_TOKEN}`, 'cf-connecting-ip': '203.0.113.9' });
+    const res = await tunnel({ upgrade: 'websocket', authorization: `Bearer ${NODE_TOKEN}`, 'x-test-client-ip': '203.0.113.9' });
     expect(res.status).toBe(101);
     const ws = res.webSocket!;
     ws.accept();

@@ -7,10 +7,12 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { RequestHead } from '@homeport/shared';
-import { configOf, shareUrlsOf, type Env } from './env.ts';
+import { hostnameOf } from '@homeport/shared';
+import { configOf, shareUrlsOf, type EdgeConfig, type Env } from './env.ts';
 import { ownerOnly, sameOrigin, type ApiEnv } from './identity/middleware.ts';
 import { accountRoutes, authRoutes } from './identity/routes.ts';
 import { oauthRoutes } from './identity/oauth.ts';
+import { localOwnerRoutes } from './identity/local-owner.ts';
 import { hubCall, hubOf, hubRequest } from './hub-client.ts';
 import { HUB_NODE, HUB_OWNER, HUB_ROUTE, HUB_TARGET } from './node-hub.ts';
 import { nodeAccess, nodeOfToken, nodeRoutes, pairRoutes } from './nodes/routes.ts';
@@ -53,6 +55,7 @@ api.route('/', webhookRoutes);
 api.route('/api', pairRoutes);
 api.use('/api/*', sameOrigin());
 api.route('/api', authRoutes);
+api.route('/api', localOwnerRoutes);
 api.route('/api', oauthRoutes);
 api.use('/api/*', ownerOnly());
 api.route('/api', accountRoutes);
@@ -113,11 +116,25 @@ api.all('/api/*', (c) => c.json({ error: 'no such API route' }, 404));
 // Everything else on the dashboard host is the web app.
 api.all('*', (c) => c.env.ASSETS.fetch(c.req.raw));
 
+/** A Host header as browsers and HTTP clients send it: a DNS name or an IP literal, and a port. */
+const HOST_SHAPE = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+/** What a local edge's own machine calls it besides DASHBOARD_HOST (homeportd dials 127.0.0.1). */
+const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function isDashboardHost(hostname: string, config: EdgeConfig): boolean {
+  return hostname === config.dashboardHostname || (config.localMode && LOCAL_NAMES.has(hostname));
+}
+
+const plain = (status: number, text: string) => new Response(text + '\n', { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
+
 export default {
   async fetch(request, env, ctx) {
     const config = configOf(env);
     const host = request.headers.get('host') ?? new URL(request.url).host;
+    if (host.length > 300 || !HOST_SHAPE.test(host)) return plain(400, 'Bad Host header.');
     if (isShareHost(host, config)) return handleShare(request, env, config);
+    // DNS rebinding: a page on another name that resolves here must not reach the API.
+    if (!isDashboardHost(hostnameOf(host), config)) return plain(421, `This Homeport edge does not serve ${hostnameOf(host)}.`);
     return api.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

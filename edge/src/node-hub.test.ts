@@ -209,7 +209,7 @@ describe('NodeHub forwarding HTTP', () => {
       method: 'GET',
       url: '/3000/app/page?q=1&r=two',
       target: { kind: 'port', port: 3000, prefix: '/3000' },
-      clientIp: '127.0.0.1',
+      clientIp: 'local',
       origin: 'https://share.test',
     });
     expect(open.head.websocket).toBeUndefined();

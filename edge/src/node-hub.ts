@@ -52,7 +52,7 @@ export interface HubIdentity {
 
 /** What the Worker decided about a share request before handing it to the hub. */
 export interface ShareRequestInfo {
-  /** the loopback owner of a local-mode edge */
+  /** the local owner of a local-mode edge, by its key */
   local: boolean;
   /** the user an `hpt_` API token on the request names (the Worker resolved it), else null */
   userId: string | null;

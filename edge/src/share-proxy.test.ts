@@ -59,7 +59,7 @@ describe('the share host', () => {
     expect((await get('https://share.test/70000/')).status).toBe(400);
     expect((await get('https://70000-home.share.test/')).status).toBe(400);
     expect((await get('https://share.test/')).status).toBe(404);
-    expect((await get('https://Bad_Label.share.test/3000/')).status).toBe(404);
+    expect((await get('https://Bad_Label.share.test/3000/')).status).toBe(400);
   });
 
   it('should serve the web app nowhere on the share host', async () => {

@@ -1,12 +1,12 @@
 /**
  * @module
- * Requests on the share host: find the node and port, note who asks (the local owner, or
- * the user behind an `hpt_` API token), and hand the request to that node's hub object,
+ * Requests on the share host: find the node and port, note who asks (the local owner by
+ * its `hpl_` key, or the user behind an `hpt_` API token), and hand the request to that node's hub object,
  * which applies the share's policy. Share traffic never touches a global object, except to
  * resolve an API token when a request carries one.
  */
 import { hostnameOf, pages, routeShareRequest, type RequestHead } from '@homeport/shared';
-import { clientIpOf, isLocalOwner } from './access.ts';
+import { LOCAL_KEY_PREFIX, clientIpOf, isLocalOwnerKey } from './access.ts';
 import type { EdgeConfig, Env } from './env.ts';
 import { scopeFor } from './identity/middleware.ts';
 import { TOKEN_PREFIX, apiTokenOf, bearerOf } from './identity/principal.ts';
@@ -31,15 +31,16 @@ export async function handleShare(request: Request, env: Env, config: EdgeConfig
   const { route } = result;
   if (route.needsSlash) return new Response(null, { status: 308, headers: { location: `${route.prefix}/${url.search}` } });
 
-  // An `hpt_` token is ours: it names the owner (or nobody) and never reaches the app.
+  // `hpt_` and `hpl_` tokens are ours: they name the owner (or nobody) and never reach the app.
   const bearer = bearerOf(request);
   const apiToken = bearer?.startsWith(TOKEN_PREFIX) ? bearer : null;
+  const localKey = bearer?.startsWith(LOCAL_KEY_PREFIX) ? bearer : null;
   const headers: [string, string][] = [];
   let headerBytes = 0;
   for (const [name, value] of request.headers) {
     headerBytes += name.length + value.length;
     if (DROP.has(name) || name.startsWith('x-homeport-') || name.startsWith('cf-') || name === 'x-test-client-ip') continue;
-    if (name === 'authorization' && apiToken !== null) continue;
+    if (name === 'authorization' && (apiToken !== null || localKey !== null)) continue;
     // Headers joins repeated headers with ", " except Set-Cookie; visitors do not send that one.
     headers.push([name, value]);
   }
@@ -59,7 +60,7 @@ export async function handleShare(request: Request, env: Env, config: EdgeConfig
   const forwarded = new Request(request, { headers: new Headers(request.headers) });
   // Who asks and how is decided here, once; the node's hub applies the share's policy.
   const info: ShareRequestInfo = {
-    local: isLocalOwner(request, config),
+    local: await isLocalOwnerKey(localKey, config),
     userId: apiToken === null ? null : await tokenUserOf(apiToken, request.method, env),
     form: route.mode,
     slug: route.slug ?? null,

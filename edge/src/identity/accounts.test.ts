@@ -4,6 +4,7 @@ import type { Env } from '../env.ts';
 import { configOf } from '../env.ts';
 import { directoryOf, SESSION_TTL_MS } from './directory.ts';
 import { cookieIsSecure, ownerOf, sessionCookieName } from './principal.ts';
+import { LOCAL } from '../fake-node.ts';
 
 // Every request comes from a non-loopback address, so the local-owner fallback never applies.
 const DASH = 'https://dash.test';
@@ -25,7 +26,7 @@ let lastOctet = 0;
 const nextIp = () => `198.51.100.${(lastOctet = (lastOctet % 250) + 1)}`;
 
 function call(path: string, { method = 'GET', body, raw, cookie, bearer, origin = DASH }: Call = {}) {
-  const headers: Record<string, string> = { 'cf-connecting-ip': nextIp() };
+  const headers: Record<string, string> = { 'x-test-client-ip': nextIp() };
   if (origin !== null && method !== 'GET') headers.origin = origin;
   if (cookie) headers.cookie = cookie;
   if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
@@ -355,26 +356,26 @@ describe('ownerOf', () => {
   const e = env as unknown as Env;
   it('should name the user behind a session or token, and nobody for bad credentials', async () => {
     const me = ((await (await call('/api/auth/me', { cookie: owner })).json()) as { user: { id: string } }).user.id;
-    const req = (headers: Record<string, string>) => new Request('https://share.test/3000/', { headers: { 'cf-connecting-ip': IP, ...headers } });
+    const req = (headers: Record<string, string>) => new Request('https://share.test/3000/', { headers: { 'x-test-client-ip': IP, ...headers } });
     expect(await ownerOf(req({ cookie: owner }), e)).toEqual({ userId: me, role: 'admin' });
     const token = ((await (await post('/api/tokens', { name: 'share', scopes: ['read'] }, { cookie: owner })).json()) as { token: string }).token;
     expect(await ownerOf(req({ authorization: `Bearer ${token}` }), e)).toEqual({ userId: me, role: 'admin' });
     expect(await ownerOf(req({ cookie: `${COOKIE}=${'B'.repeat(43)}` }), e)).toBeNull();
     expect(await ownerOf(req({ authorization: 'Bearer hpt_x' }), e)).toBeNull();
     expect(await ownerOf(req({}), e)).toBeNull();
-    expect(await ownerOf(new Request('https://share.test/', { headers: { 'cf-connecting-ip': '127.0.0.1' } }), e)).toEqual({ userId: 'local', role: 'admin' });
+    // Loopback is nobody; the local owner's key is the local owner.
+    expect(await ownerOf(new Request('https://share.test/', { headers: { 'x-test-client-ip': '127.0.0.1' } }), e)).toBeNull();
+    expect(await ownerOf(new Request('https://share.test/', { headers: LOCAL }), e)).toEqual({ userId: 'local', role: 'admin' });
   });
 });
 
 describe('local mode', () => {
-  it('should keep the loopback owner, still under the Origin check', async () => {
-    const local = (init: RequestInit = {}) => SELF.fetch(`${DASH}/api/auth/me`, { ...init, headers: { 'cf-connecting-ip': '127.0.0.1', ...init.headers } });
-    const me = await local();
+  it("should take the local owner's key for the owner, under the Origin check in a browser", async () => {
+    const me = await SELF.fetch(`${DASH}/api/auth/me`, { headers: LOCAL });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ local: true, role: 'admin' });
-    expect((await SELF.fetch(`${DASH}/api/auth/logout`, { method: 'POST', headers: { 'cf-connecting-ip': '127.0.0.1' } })).status).toBe(403);
     // No tokens for the local owner: it is not an account.
-    const token = await SELF.fetch(`${DASH}/api/tokens`, { method: 'POST', headers: { 'cf-connecting-ip': '127.0.0.1', origin: DASH }, body: JSON.stringify({ name: 'x', scopes: ['read'] }) });
+    const token = await SELF.fetch(`${DASH}/api/tokens`, { method: 'POST', headers: { ...LOCAL, origin: DASH }, body: JSON.stringify({ name: 'x', scopes: ['read'] }) });
     expect(token.status).toBe(403);
   });
 });

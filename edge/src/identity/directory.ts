@@ -334,6 +334,22 @@ export class Directory extends DurableObject<Env> {
     return row && row.resetAt > now && row.count >= limit ? row.resetAt - now : 0;
   }
 
+  // ---- the local owner's one-time sign-in links (local mode) ----
+
+  /** Keeps a sign-in ticket's digest until it is used or expires. */
+  async addSignInTicket(ticketHash: string, expiresAt: number): Promise<void> {
+    await this.ctx.storage.put(`sign-in-ticket:${ticketHash}`, expiresAt);
+  }
+
+  /** Uses a ticket up: true once for a known, unexpired ticket, false ever after. */
+  async useSignInTicket(ticketHash: string): Promise<boolean> {
+    const key = `sign-in-ticket:${ticketHash}`;
+    const expiresAt = await this.ctx.storage.get<number>(key);
+    if (expiresAt === undefined) return false;
+    await this.ctx.storage.delete(key);
+    return expiresAt > Date.now();
+  }
+
   deleteToken(userId: string, id: string): boolean {
     return this.#db.delete(apiTokens).where(and(eq(apiTokens.userId, userId), eq(apiTokens.id, id))).returning({ id: apiTokens.id }).all().length > 0;
   }

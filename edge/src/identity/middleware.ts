@@ -1,7 +1,7 @@
 /**
  * @module
  * The dashboard API's guards, as named middleware factories: `sameOrigin` (CSRF),
- * `ownerOnly` (a session, a scoped token or the local owner), `adminOnly` and
+ * `ownerOnly` (a session, a scoped token or the local owner's credential), `adminOnly` and
  * `sessionOnly`.
  */
 import { createMiddleware } from 'hono/factory';
@@ -43,7 +43,7 @@ export function sameOrigin() {
 
 /**
  * The caller must be signed in: an active user's session, an API token whose scopes
- * cover the method (GET/HEAD read, the rest write), or the loopback owner in local mode.
+ * cover the method (GET/HEAD read, the rest write), or the local owner in local mode (its key or signed cookie).
  */
 export function ownerOnly() {
   return createMiddleware<ApiEnv>(async function ownerOnly(c, next) {
@@ -55,7 +55,7 @@ export function ownerOnly() {
       if (error instanceof BadCredentials) throw new HTTPException(401, { message: error.message });
       throw error;
     }
-    if (!principal) throw new HTTPException(401, { message: config.localMode ? 'Sign-in required: in local mode only this machine may use the API without signing in.' : 'Sign-in required.' });
+    if (!principal) throw new HTTPException(401, { message: config.localMode ? 'Sign-in required: open the sign-in link `npm start` printed (or `npm run sign-in-link` for a new one).' : 'Sign-in required.' });
     const needed = scopeFor(c.req.method);
     if (!principal.scopes.includes(needed)) throw new HTTPException(403, { message: `this API token lacks the "${needed}" scope` });
     c.set('principal', principal);

@@ -1,14 +1,16 @@
 /**
  * @module
  * Who is calling: a browser session (host-only cookie of the dashboard host), a bearer
- * API token, or, in local mode, the loopback owner. Used by the API middleware; the share
- * host resolves only API tokens (`apiTokenOf`), since sessions never reach it.
+ * API token, or, in local mode, the local owner (by its key or its signed session
+ * cookie: local-owner.ts), never anyone by address. Used by the API middleware; the share
+ * host resolves only bearer credentials, since sessions never reach it.
  */
 import type { Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import type { EdgeConfig, Env } from '../env.ts';
 import { configOf } from '../env.ts';
-import { isLocalOwner } from '../access.ts';
+import { LOCAL_KEY_PREFIX, isLocalOwnerKey } from '../access.ts';
+import { hasLocalSession } from './local-owner.ts';
 import { directoryOf, type PublicUser } from './directory.ts';
 import type { Role, Scope } from './schema.ts';
 import { sha256Hex } from './secrets.ts';
@@ -54,7 +56,7 @@ export function clearSessionCookie(c: Context, config: EdgeConfig): void {
   deleteCookie(c, sessionCookieName(config), { httpOnly: true, secure: cookieIsSecure(config), sameSite: 'Lax', path: '/' });
 }
 
-function cookieOf(request: Request, name: string): string | null {
+export function cookieOf(request: Request, name: string): string | null {
   for (const part of (request.headers.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
@@ -74,6 +76,9 @@ export async function apiTokenOf(token: string, env: Env): Promise<{ user: Publi
   return directoryOf(env).token(await sha256Hex(token));
 }
 
+/** The owner of a local-mode edge: an admin with no account (local-owner.ts). */
+const LOCAL_OWNER: Principal = Object.freeze({ userId: 'local', role: 'admin', via: 'local', scopes: ['read', 'write'] }) as Principal;
+
 /** Thrown when credentials were presented but are not valid (never silently ignored). */
 export class BadCredentials extends Error {}
 
@@ -83,6 +88,10 @@ export class BadCredentials extends Error {}
  */
 export async function principalOf(request: Request, env: Env, config = configOf(env)): Promise<Principal | null> {
   const bearer = bearerOf(request);
+  if (bearer?.startsWith(LOCAL_KEY_PREFIX)) {
+    if (!(await isLocalOwnerKey(bearer, config))) throw new BadCredentials("invalid local owner's key");
+    return LOCAL_OWNER;
+  }
   if (bearer !== null) {
     const found = await apiTokenOf(bearer, env);
     if (!found) throw new BadCredentials('invalid API token');
@@ -96,7 +105,7 @@ export async function principalOf(request: Request, env: Env, config = configOf(
     if (!found) throw new BadCredentials('session expired or invalid: sign in again');
     return { userId: found.user.id, role: found.user.role, via: 'session', scopes: ['read', 'write'], sessionHash, renewed: found.renewed ? { sessionId, expiresAt: found.expiresAt } : undefined };
   }
-  if (isLocalOwner(request, config)) return { userId: 'local', role: 'admin', via: 'local', scopes: ['read', 'write'] };
+  if (await hasLocalSession(request, config)) return LOCAL_OWNER;
   return null;
 }
 

@@ -7,7 +7,7 @@ const PASSWORD = 'correct horse battery';
 function post(path: string, ip: string, body: unknown) {
   return SELF.fetch(`https://dash.test${path}`, {
     method: 'POST',
-    headers: { 'cf-connecting-ip': ip, origin: 'https://dash.test', 'content-type': 'application/json' },
+    headers: { 'x-test-client-ip': ip, origin: 'https://dash.test', 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
 }

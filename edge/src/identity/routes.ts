@@ -10,6 +10,7 @@ import { clientIpOf } from '../access.ts';
 import { configOf } from '../env.ts';
 import { directoryOf, type AdminAction } from './directory.ts';
 import { tellHubOwner } from '../nodes/routes.ts';
+import { clearLocalSession } from './local-owner.ts';
 import { adminOnly, sessionOnly, type ApiEnv } from './middleware.ts';
 import { clearSessionCookie, principalOf, sessionCookieName, TOKEN_PREFIX, writeSessionCookie } from './principal.ts';
 import { LOGIN_PER_EMAIL, LOGIN_PER_IP, REGISTER_PER_IP, enforceLimit } from './rate-limit.ts';
@@ -99,6 +100,7 @@ authRoutes.post('/auth/logout', async (c) => {
   const principal = await principalOf(c.req.raw, c.env, config).catch(() => null);
   if (principal?.sessionHash) await directoryOf(c.env).deleteSession(principal.sessionHash);
   if (c.req.header('cookie')?.includes(sessionCookieName(config))) clearSessionCookie(c, config);
+  clearLocalSession(c, config);
   return c.json({ message: 'Logged out' });
 });
 

@@ -2,6 +2,7 @@ import { SELF, env, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FrameType, PROTOCOL_VERSION, encode } from '@homeport/shared';
 import type { Env } from '../env.ts';
+import { LOCAL } from '../fake-node.ts';
 
 vi.setConfig({ testTimeout: 15_000 });
 
@@ -20,7 +21,8 @@ interface Call {
 }
 
 function call(path: string, { method = 'GET', body, cookie, ip = IP, local = false }: Call = {}) {
-  const headers: Record<string, string> = { 'cf-connecting-ip': local ? '127.0.0.1' : ip };
+  // The local owner is its key, never an address.
+  const headers: Record<string, string> = local ? { 'x-test-client-ip': ip, ...LOCAL } : { 'x-test-client-ip': ip };
   if (method !== 'GET') headers.origin = DASH;
   if (cookie) headers.cookie = cookie;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -143,7 +145,7 @@ describe('pairing', () => {
     const code = await newCode({ cookie: owner });
     for (const body of [{ code }, { code, name: '' }, { code, name: 'x'.repeat(61) }, { name: 'n' }, { code: 42, name: 'n' }])
       expect((await json<{ error: string }>(await call('/api/pair', { method: 'POST', body }), 400)).error).toMatch(/name|code/);
-    const raw = await SELF.fetch(`${DASH}/api/pair`, { method: 'POST', headers: { 'cf-connecting-ip': IP, origin: DASH }, body: 'not json' });
+    const raw = await SELF.fetch(`${DASH}/api/pair`, { method: 'POST', headers: { 'x-test-client-ip': IP, origin: DASH }, body: 'not json' });
     expect((await json<{ error: string }>(raw, 400)).error).toContain('JSON');
   });
 
@@ -191,7 +193,7 @@ describe('managing nodes', () => {
     expect(closed.code).toBe(4003);
     expect(closed.reason).toContain('revoked');
 
-    const share = await SELF.fetch(`https://3000-${id}.share.test/`, { headers: { 'cf-connecting-ip': '198.51.100.1' } });
+    const share = await SELF.fetch(`https://3000-${id}.share.test/`, { headers: { 'x-test-client-ip': '198.51.100.1' } });
     expect(share.status).toBe(404);
     expect(await share.text()).toContain('removed by its owner');
     const again = await openTunnel(paired.token);

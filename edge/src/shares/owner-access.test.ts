@@ -30,7 +30,7 @@ let other: Account;
 let node: FakeNode | null = null;
 
 function dash(path: string, init: { method?: string; body?: unknown; cookie?: string; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { 'cf-connecting-ip': OWNER_IP, ...init.headers };
+  const headers: Record<string, string> = { 'x-test-client-ip': OWNER_IP, ...init.headers };
   if (init.method && init.method !== 'GET') headers.origin = DASH;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.cookie) headers.cookie = init.cookie;
@@ -57,10 +57,10 @@ beforeAll(async () => {
   const ownerSession = sessionFrom(registered);
   owner = { id: ((await registered.json()) as { user: { id: string } }).user.id, session: ownerSession, token: await tokenFor(ownerSession) };
 
-  expect((await dash('/api/auth/register', { method: 'POST', body: { email: 'other@example.com', password: PASSWORD }, headers: { 'cf-connecting-ip': '198.51.100.8' } })).status).toBe(202);
+  expect((await dash('/api/auth/register', { method: 'POST', body: { email: 'other@example.com', password: PASSWORD }, headers: { 'x-test-client-ip': '198.51.100.8' } })).status).toBe(202);
   const pending = (await (await dash('/api/admin/users?status=pending', { cookie: ownerSession })).json()) as { users: { id: string }[] };
   expect((await dash(`/api/admin/users/${pending.users[0].id}/approve`, { method: 'POST', cookie: ownerSession })).status).toBe(200);
-  const login = await dash('/api/auth/login', { method: 'POST', body: { email: 'other@example.com', password: PASSWORD }, headers: { 'cf-connecting-ip': '198.51.100.8' } });
+  const login = await dash('/api/auth/login', { method: 'POST', body: { email: 'other@example.com', password: PASSWORD }, headers: { 'x-test-client-ip': '198.51.100.8' } });
   expect(login.status).toBe(200);
   const otherSession = sessionFrom(login);
   other = { id: pending.users[0].id, session: otherSession, token: await tokenFor(otherSession) };
@@ -86,14 +86,14 @@ const unshare = (port: number) => SELF.fetch(`${DASH}/api/nodes/home/shares/${po
 
 /** A request on the share host from a remote address, read to the end. */
 async function visit(url: string, headers: Record<string, string> = {}, init: RequestInit = {}): Promise<Response> {
-  const res = await SELF.fetch(url, { redirect: 'manual', ...init, headers: { 'cf-connecting-ip': VISITOR_IP, ...headers } });
+  const res = await SELF.fetch(url, { redirect: 'manual', ...init, headers: { 'x-test-client-ip': VISITOR_IP, ...headers } });
   const body = await res.arrayBuffer();
   return new Response([101, 204, 304].includes(res.status) ? null : body, { status: res.status, headers: res.headers });
 }
 
 const flipLast = (secret: string) => secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A');
 /** The same request unread, for the fake node to answer (answer() reads the body). */
-const raw = (url: string, headers: Record<string, string> = {}) => SELF.fetch(url, { redirect: 'manual', headers: { 'cf-connecting-ip': VISITOR_IP, ...headers } });
+const raw = (url: string, headers: Record<string, string> = {}) => SELF.fetch(url, { redirect: 'manual', headers: { 'x-test-client-ip': VISITOR_IP, ...headers } });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const headerOf = (headers: [string, string][], name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
 
@@ -186,7 +186,7 @@ const ownerCookieOf = (res: Response) => /homeport_owner=[^;]*/.exec(res.headers
 describe('the owner by browser: the handshake across both hosts', () => {
   it('should take the owner from the private page through the dashboard to a cookie that opens the share', async () => {
     node = await FakeNode.connect();
-    const refused = await visit('https://share.test/3720/app?x=1', { 'cf-connecting-ip': OWNER_IP });
+    const refused = await visit('https://share.test/3720/app?x=1', { 'x-test-client-ip': OWNER_IP });
     expect(refused.status).toBe(403);
     const link = await ownerLinkOn(refused);
     expect(link).toBe(`${DASH}/api/nodes/home/share-access?next=${encodeURIComponent('https://share.test/3720/app?x=1')}`);
@@ -199,7 +199,7 @@ describe('the owner by browser: the handshake across both hosts', () => {
     expect(location.searchParams.get('next')).toBe('/3720/app?x=1');
     expect(location.searchParams.get('ticket')).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    const landed = await visit(location.href, { 'cf-connecting-ip': OWNER_IP });
+    const landed = await visit(location.href, { 'x-test-client-ip': OWNER_IP });
     expect(landed.status).toBe(303);
     expect(landed.headers.get('location')).toBe('/3720/app?x=1');
     const setCookie = landed.headers.get('set-cookie')!;
@@ -210,13 +210,13 @@ describe('the owner by browser: the handshake across both hosts', () => {
 
     // The cookie opens the private port, and the app never sees it.
     const cookie = ownerCookieOf(landed)!;
-    const resP = raw('https://share.test/3720/app?x=1', { cookie: `${cookie}; app=1`, 'cf-connecting-ip': OWNER_IP });
+    const resP = raw('https://share.test/3720/app?x=1', { cookie: `${cookie}; app=1`, 'x-test-client-ip': OWNER_IP });
     const open = await node.expect(FrameType.Open);
     expect(headerOf(open.head.headers, 'cookie')).toEqual(['app=1']);
     expect((await answer(node, open.streamId, resP, { status: 200, headers: [] }, ['mine'])).res.status).toBe(200);
 
     // The ticket was for one use.
-    const replay = await visit(location.href, { 'cf-connecting-ip': OWNER_IP });
+    const replay = await visit(location.href, { 'x-test-client-ip': OWNER_IP });
     expect(replay.status).toBe(400);
     expect(replay.headers.get('set-cookie')).toBeNull();
     expect(await replay.text()).toContain('not valid');
@@ -357,7 +357,7 @@ interface OpenSocket {
 
 /** A WebSocket through the share host, accepted by the fake node. */
 async function openSocket(n: FakeNode, url: string, headers: Record<string, string>): Promise<OpenSocket> {
-  const resP = SELF.fetch(url, { headers: { 'cf-connecting-ip': VISITOR_IP, upgrade: 'websocket', ...headers } });
+  const resP = SELF.fetch(url, { headers: { 'x-test-client-ip': VISITOR_IP, upgrade: 'websocket', ...headers } });
   const open = (await n.next((f) => f.type === FrameType.Open)) as Frame & { type: FrameType.Open };
   expect(open.head.websocket).toBe(true);
   n.send(encode.response(open.streamId, { status: 101, headers: [] }, false));

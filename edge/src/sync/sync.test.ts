@@ -207,7 +207,7 @@ describe('live events for browsers', () => {
       expect(res.status, origin).toBe(403);
       expect(((await res.json()) as { error: string }).error).toContain('cross-origin WebSocket');
     }
-    expect((await live({ 'cf-connecting-ip': '203.0.113.5', origin: DASH })).status).toBe(401);
+    expect((await live({ 'x-test-client-ip': '203.0.113.5', origin: DASH })).status).toBe(401);
     const browser = await live();
     browser.ws!.send('not json');
     expect(await browser.next()).toMatchObject({ type: 'error', message: 'not JSON' });

@@ -34,7 +34,7 @@ async function deliver(event: string, payload: unknown, options: { id?: string; 
     'x-github-event': event,
     'x-github-delivery': options.id ?? crypto.randomUUID(),
     'x-github-hook-id': '109948940',
-    'cf-connecting-ip': options.ip ?? freshIp(),
+    'x-test-client-ip': options.ip ?? freshIp(),
   };
   if (signature !== null) headers['x-hub-signature-256'] = signature;
   const res = await SELF.fetch(`${DASH}/webhooks/github`, { method: 'POST', headers, body: options.tamper ? options.tamper(raw) : raw });
@@ -319,7 +319,7 @@ describe('generic webhook endpoints', () => {
     const signature = await signatureOf(options.secret ?? endpoint.secret, signedPayload(timestamp, bytesOf(raw)));
     const res = await SELF.fetch(`${DASH}/webhooks/in/${endpoint.id}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-homeport-timestamp': timestamp, 'x-homeport-signature': signature, 'cf-connecting-ip': '203.0.113.77' },
+      headers: { 'content-type': 'application/json', 'x-homeport-timestamp': timestamp, 'x-homeport-signature': signature, 'x-test-client-ip': '203.0.113.77' },
       body: options.tamper ? raw.replace('}', ', "extra": 1}') : raw,
     });
     return { status: res.status, body: (await res.json()) as Delivered['body'] & { error?: string }, signature, timestamp, raw };
@@ -399,7 +399,7 @@ describe('generic webhook endpoints', () => {
 
 describe('the owner API', () => {
   it('should need a sign-in and check what it stores', async () => {
-    const remote = { 'cf-connecting-ip': '203.0.113.9' };
+    const remote = { 'x-test-client-ip': '203.0.113.9' };
     expect((await SELF.fetch(`${DASH}/api/webhooks/deliveries`, { headers: remote })).status).toBe(401);
     expect((await SELF.fetch(`${DASH}/api/webhooks/endpoints`, { method: 'POST', headers: { ...remote, origin: DASH, 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
     expect((await api('/api/webhooks/github/repos/octo-org/x', { method: 'PUT', body: { node: 'nope', repo: 'x' } })).status).toBe(404);
