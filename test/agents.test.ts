@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FakeAnthropic, text, toolUse } from './fakes/anthropic.ts';
 import { ensureDocker, ensureTestImage } from './helpers/docker.ts';
-import { makeRepo, nodeApi, request, ROOT, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
+import { makeRepo, nodeApi, ownerRequest as request, ROOT, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
 let anthropic: FakeAnthropic;
@@ -75,7 +75,7 @@ describe('agent tasks from the CLI', () => {
 
     // The edge's live socket, as the dashboard opens it (the loopback owner in local mode).
     const live: { topic: string; type: string; payload: any }[] = [];
-    const socket = new WebSocket(`ws://127.0.0.1:${stack.edgePort}/api/nodes/${stack.nodeId}/live`, { headers: { host: `localhost:${stack.edgePort}`, origin: stack.dashboardUrl } });
+    const socket = new WebSocket(`ws://127.0.0.1:${stack.edgePort}/api/nodes/${stack.nodeId}/live`, { headers: { host: `localhost:${stack.edgePort}`, origin: stack.dashboardUrl, ...stack.ownerHeaders } });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);

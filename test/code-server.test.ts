@@ -47,9 +47,9 @@ describe('browser VS Code through the edge (stand-in for code-server)', () => {
     const base = `/api/nodes/${stack.nodeId}/api/code/`;
     expect(opened.url).toBe(`${stack.dashboardUrl}${base}?folder=${encodeURIComponent(repo)}`);
 
-    // the owner (loopback in local mode) gets the stand-in's page, the folder in its query
+    // the owner (by its key; nobody by address) gets the stand-in's page, the folder in its query
     const path = new URL(opened.url).pathname + new URL(opened.url).search;
-    const page = await request(stack, path, { host: dashboardHost() });
+    const page = await request(stack, path, { host: dashboardHost(), headers: stack.ownerHeaders });
     expect(page.status).toBe(200);
     expect(standInInfo(page.text)).toMatchObject({ standIn: true, folder: repo, path: `/?folder=${encodeURIComponent(repo)}` });
 
@@ -60,7 +60,7 @@ describe('browser VS Code through the edge (stand-in for code-server)', () => {
     expect(stranger.text).not.toContain('code-server stand-in');
 
     // a WebSocket: relayed through the tunnel to code-server, prefix stripped, both ways
-    const owner = connect(`${base}stable-123?reconnectionToken=abc`);
+    const owner = connect(`${base}stable-123?reconnectionToken=abc`, stack.ownerHeaders);
     expect(await owner.outcome).toBe(101);
     await waitFor('hello', async () => owner.messages.length >= 1);
     owner.socket.send('ping ✓');
@@ -81,7 +81,7 @@ describe('browser VS Code through the edge (stand-in for code-server)', () => {
     const status = await nodeApi<{ state: string; upstream: string }>(stack.socketPath, '/api/vscode/status');
     expect(status.state).toBe('running');
     const port = Number(new URL(status.upstream).port);
-    const share = await request(stack, `/${port}/`);
+    const share = await request(stack, `/${port}/`, { headers: stack.ownerHeaders });
     expect(share.status).toBe(403);
     expect(share.text).toContain('outside this node');
     expect(share.text).not.toContain('code-server stand-in');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.ts';
-import { ROOT, nodeApi, request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
+import { ROOT, nodeApi, ownerRequest as request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
 let dev: DevServer;
@@ -29,7 +29,7 @@ interface EdgePort {
  * just as fetch reuses it ("other side closed"): that one failure is retried on a new one.
  */
 const dashboard = async (path: string): Promise<Response> => {
-  const get = () => fetch(`http://127.0.0.1:${stack.edgePort}${path}`, { headers: { host: `localhost:${stack.edgePort}` } });
+  const get = () => fetch(`http://127.0.0.1:${stack.edgePort}${path}`, { headers: { host: `localhost:${stack.edgePort}`, ...stack.ownerHeaders } });
   try {
     return await get();
   } catch (error) {

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { nodeApi, request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
+import { nodeApi, ownerRequest as request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
 let dev: DevServer;
@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 
 function edgePorts() {
-  return fetch(`http://127.0.0.1:${stack.edgePort}/api/nodes/${stack.nodeId}/ports`, { headers: { host: `localhost:${stack.edgePort}` } }).then((r) => r.json());
+  return fetch(`http://127.0.0.1:${stack.edgePort}/api/nodes/${stack.nodeId}/ports`, { headers: { host: `localhost:${stack.edgePort}`, ...stack.ownerHeaders } }).then((r) => r.json());
 }
 
 afterAll(async () => {
@@ -31,7 +31,7 @@ describe('a node that drops', () => {
   it('should end a download in flight with an error, show the offline page, then serve again after the node returns', async () => {
     let received = 0;
     const outcome = new Promise<'ended' | 'errored'>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: stack.edgePort, path: `/${dev.port}/download?mb=400&delay=5`, headers: { host: stack.shareHost } }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port: stack.edgePort, path: `/${dev.port}/download?mb=400&delay=5`, headers: { host: stack.shareHost, ...stack.ownerHeaders } }, (res) => {
         expect(res.statusCode).toBe(200);
         res.on('data', (c: Buffer) => {
           received += c.length;
@@ -67,7 +67,7 @@ describe('a node that drops', () => {
   });
 
   it('should close a proxied WebSocket with a clear reason when the node drops', async () => {
-    const socket = new WebSocket(`ws://127.0.0.1:${stack.edgePort}/${dev.port}/live`, { headers: { host: stack.shareHost } });
+    const socket = new WebSocket(`ws://127.0.0.1:${stack.edgePort}/${dev.port}/live`, { headers: { host: stack.shareHost, ...stack.ownerHeaders } });
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     await stack.stopNode('SIGKILL');

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRepo, nodeApi, request, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
+import { makeRepo, nodeApi, ownerRequest as request, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
 

@@ -50,7 +50,8 @@ afterAll(async () => {
 });
 
 async function expectHotUpdate(url: string, repo: string) {
-  const context = await browser.newContext();
+  // The owner's key on every request (the page's and the HMR socket's): nobody is the owner by address.
+  const context = await browser.newContext({ extraHTTPHeaders: stack.ownerHeaders });
   const page = await context.newPage();
   await page.goto(url);
   await page.waitForFunction(() => document.getElementById('msg')?.textContent === 'one');

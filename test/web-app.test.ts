@@ -372,13 +372,23 @@ describe('the web app', () => {
     await page.getByRole('status').getByText('Desk box revoked').waitFor(WAIT);
   });
 
-  it("should let the edge's own machine in without signing in (local mode)", async () => {
+  it("should let nobody in by address, and the local owner in by the one-time link (local mode)", async () => {
     const local = await browser.newContext();
     const p = await local.newPage();
+    // The edge's own machine, with no credential: the sign-in screen, which says where the link is.
     await p.goto(stack.dashboardUrl);
+    await p.waitForURL('**/signin', WAIT);
+    expect(await p.getByTestId('local-sign-in').textContent(WAIT)).toContain('npm run sign-in-link');
+    await p.goto(await stack.signInLink());
     expect(await p.locator('header .who').textContent(WAIT)).toBe('Local owner');
-    expect(await p.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     expect(new URL(p.url()).pathname).toBe('/');
+    // The local owner is an admin: the Users screen lists the accounts.
+    await nav(p, 'Users').click();
+    await p.locator(`[data-user="${OWNER.email}"]`).waitFor(WAIT);
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await p.waitForURL('**/signin', WAIT);
+    await p.goto(stack.dashboardUrl);
+    await p.waitForURL('**/signin', WAIT);
     await local.close();
   });
 

@@ -22,7 +22,7 @@ import { volumeName } from '../homenode/src/services/containers.ts';
 import { testCatalog } from '../homenode/src/services/fixtures.ts';
 import { launchChromium } from './helpers/browser.ts';
 import { ensureDocker, ensureTestImage } from './helpers/docker.ts';
-import { ROOT, makeRepo, nodeApi, startTestStack, type TestStack } from './helpers/stack.ts';
+import { ROOT, makeRepo, nodeApi, startTestStack, type TestStack, ownerContext } from './helpers/stack.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
 const WAIT = { timeout: 60_000 };
@@ -64,7 +64,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   await stack.waitForTunnel('online');
   // The local owner (loopback, local mode); the clipboard readable for the copy check.
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  context = await ownerContext(browser, stack, { viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.dashboardUrl });
   page = await context.newPage();
 }, 240_000);
@@ -175,7 +175,7 @@ describe('services in the web app', () => {
   });
 
   it('should fit a phone without horizontal scrolling', async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
+    const phone = await ownerContext(browser, stack, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     const p = await phone.newPage();
     await p.goto(`${stack.dashboardUrl}/services`);
     await p.locator(`li.service[data-service="${JOB}"]`).waitFor(WAIT);

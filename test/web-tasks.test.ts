@@ -17,7 +17,7 @@ import { markdown } from '../web/src/markdown.ts';
 import { FakeAnthropic, text, toolUse, type FakeAnswer } from './fakes/anthropic.ts';
 import { launchChromium } from './helpers/browser.ts';
 import { ensureDocker, ensureTestImage } from './helpers/docker.ts';
-import { ROOT, nodeApi, startTestStack, type TestStack } from './helpers/stack.ts';
+import { ROOT, nodeApi, startTestStack, type TestStack, ownerContext } from './helpers/stack.ts';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
 /** generous: a loaded 2-core machine; every wait is for an element, never a sleep */
@@ -76,7 +76,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   await stack.waitForTunnel('online');
   // The local owner (loopback, local mode): no sign-in.
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  context = await ownerContext(browser, stack, { viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
   page = await context.newPage();
 }, 240_000);
 
@@ -261,7 +261,7 @@ describe('agent tasks in the web app', () => {
   });
 
   it('should fit a phone without horizontal scrolling', async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
+    const phone = await ownerContext(browser, stack, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     const p = await phone.newPage();
     await p.goto(`${stack.dashboardUrl}/n/${stack.nodeId}/tasks/${taskId}`);
     await p.getByTestId('transcript').locator('.msg.assistant', { hasText: 'All set.' }).waitFor(WAIT);

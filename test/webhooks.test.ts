@@ -17,7 +17,7 @@ import { FakeAnthropic, text, toolUse } from './fakes/anthropic.ts';
 import { FakeGitHub, type FakeRequest } from './fakes/github.ts';
 import { FakeIssues } from './fakes/github-issues.ts';
 import { ensureDocker, ensureTestImage } from './helpers/docker.ts';
-import { ROOT, nodeApi, request, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
+import { ROOT, nodeApi, ownerRequest as request, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
 
 const WEBHOOK_SECRET = randomBytes(20).toString('hex');
 const REPO = 'acme/shop';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
+import { ownerRequest as request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
 let dev: DevServer;
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 /** Opens a socket and collects its messages; resolves once open. */
 function connect(url: string, host: string, protocols: string[] = []) {
-  const socket = new WebSocket(url, protocols, { headers: { host } });
+  const socket = new WebSocket(url, protocols, { headers: { host, ...stack.ownerHeaders } });
   const messages: (string | Buffer)[] = [];
   socket.on('message', (data: Buffer, isBinary) => messages.push(isBinary ? data : data.toString()));
   const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));

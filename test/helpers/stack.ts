@@ -10,6 +10,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, nodeApi, startLocalStack, waitFor, type LocalStack, type StackOptions } from '../../scripts/local-stack.ts';
+import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
 import { freePort } from './ports.ts';
 
 export { nodeApi, waitFor, ROOT };
@@ -29,8 +30,8 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     port: await freePort(30001, 40000),
     dataDir,
     ...options,
-    // Test only: lets a request say `x-test-client-ip` to play a visitor from elsewhere
-    // (every browser here is on loopback, which a local-mode edge takes for the owner).
+    // Test only: lets a request say `x-test-client-ip` to play a client from elsewhere
+    // (a local edge records every client as "local": it cannot know who connects).
     edgeVars: { TRUST_TEST_CLIENT_IP: '1', ...options.edgeVars },
     nodeEnv: {
       HOMEPORT_SCAN_INTERVAL_MS: '300',
@@ -137,6 +138,28 @@ export function request(stack: LocalStack, path: string, options: RequestOptions
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/**
+ * A request as the node's owner: the local owner's key as a bearer token (nobody is the
+ * owner by address). A test that gives its own Authorization header keeps it.
+ */
+export function ownerRequest(stack: LocalStack, path: string, options: RequestOptions = {}): Promise<SimpleResponse> {
+  return request(stack, path, { ...options, headers: { ...stack.ownerHeaders, ...options.headers } });
+}
+
+/** Signs a browser context in as the local owner, through a one-time sign-in link as a person would. */
+export async function signInOwner(context: BrowserContext, stack: LocalStack): Promise<void> {
+  const page = await context.newPage();
+  await page.goto(await stack.signInLink());
+  await page.close();
+}
+
+/** A new browser context, signed in as the local owner. */
+export async function ownerContext(browser: Browser, stack: LocalStack, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
+  await signInOwner(context, stack);
+  return context;
 }
 
 /** Resident memory of a process, in bytes (from /proc). */

@@ -141,11 +141,9 @@ function Header() {
           <kbd>⌘K</kbd>
         </button>
         <span class="muted who">{who()}</span>
-        <Show when={!me()?.local}>
-          <button type="button" onClick={signOut}>
-            Sign out
-          </button>
-        </Show>
+        <button type="button" onClick={signOut}>
+          Sign out
+        </button>
       </div>
     </header>
   );

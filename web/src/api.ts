@@ -330,7 +330,7 @@ const nodePath = (node: string) => `/api/nodes/${enc(node)}`;
 export const api = {
   // accounts
   me: () => get<Me>('/api/auth/me'),
-  providers: () => get<{ github: boolean }>('/api/auth/providers'),
+  providers: () => get<{ github: boolean; local?: boolean }>('/api/auth/providers'),
   register: (email: string, password: string, name?: string) => call<{ user: User } | { status: 'pending'; message: string }>('POST', '/api/auth/register', { email, password, name: name || undefined }),
   login: (email: string, password: string) => call<{ user: User }>('POST', '/api/auth/login', { email, password }),
   logout: () => call<{ message: string }>('POST', '/api/auth/logout', {}),

@@ -125,7 +125,8 @@ const failed = (c: Context<ApiEnv>, message: string) => finish(c, `/?signin_erro
 export const oauthRoutes = new Hono<ApiEnv>();
 
 /** For the sign-in screen: which providers it may offer. */
-oauthRoutes.get('/auth/providers', (c) => c.json({ github: configOf(c.env).github !== null }));
+// `local`: a local-mode edge, whose owner signs in by the link `npm start` prints.
+oauthRoutes.get('/auth/providers', (c) => c.json({ github: configOf(c.env).github !== null, local: configOf(c.env).localOwnerKey !== null }));
 
 oauthRoutes.get('/auth/github/start', (c) => {
   const config = configOf(c.env);

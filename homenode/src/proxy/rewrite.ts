@@ -4,6 +4,7 @@
  * prefix, the Host header dev servers check, X-Forwarded-*, and in the response the
  * Location and cookie paths, so an app that knows nothing of /<port>/ still works.
  */
+import { isIP } from 'node:net';
 import type { HeaderList } from '@homeport/shared';
 
 export interface ProxyContext {
@@ -59,7 +60,8 @@ export function upstreamHeaders(headers: HeaderList, ctx: ProxyContext): HeaderL
     const u = new URL(ctx.publicOrigin);
     out.push(['x-forwarded-host', u.host], ['x-forwarded-proto', u.protocol.replace(':', '')]);
   }
-  if (ctx.clientIp) out.push(['x-forwarded-for', ctx.clientIp]);
+  // Only an address the edge or door knows (a local edge says "local": it cannot know).
+  if (ctx.clientIp && isIP(ctx.clientIp)) out.push(['x-forwarded-for', ctx.clientIp]);
   if (ctx.prefix) out.push(['x-forwarded-prefix', ctx.prefix]);
   return out;
 }

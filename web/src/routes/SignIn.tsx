@@ -44,6 +44,11 @@ export default function SignIn() {
     <section class="auth card" aria-labelledby="auth-title">
       <h1 id="auth-title">{creating() ? 'Create an account' : 'Sign in to Homeport'}</h1>
       <p class="muted">{creating() ? 'The first account on this edge becomes its owner. Later accounts wait for the owner to approve them.' : 'Your dev servers, from anywhere.'}</p>
+      <Show when={session.providers()?.local && !creating()}>
+        <p class="note-local" data-testid="local-sign-in">
+          This Homeport runs locally: its owner signs in with the one-time link that <code>npm start</code> printed in its terminal. For a new link, run <code>npm run sign-in-link</code> there.
+        </p>
+      </Show>
       <form onSubmit={submit}>
         <Show when={creating()}>
           <label class="field">
