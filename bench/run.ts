@@ -229,11 +229,13 @@ async function main() {
     startBarePipe(barePort, join(tempDir, 'bare-state')),
   ]);
   stack = localStack;
+  // A public share, the URL Homeport gives first (its own origin): visitors need no credential.
+  await nodeApi(stack.socketPath, `/api/shares/${devPort}`, 'PUT', { mode: 'public', expiresIn: null });
 
   const paths: Target[] = [
     { key: 'a', label: '(a) direct to the dev server', port: devPort, host: `127.0.0.1:${devPort}`, prefix: '', agent: agentFor(64) },
     { key: 'b', label: "(b) homeportd's LAN door", port: lanPort, host: `127.0.0.1:${lanPort}`, prefix: `/${devPort}`, agent: agentFor(64) },
-    { key: 'c', label: '(c) edge + tunnel (share URL)', port: edgePort, host: stack.shareHost, prefix: `/${devPort}`, agent: agentFor(64) },
+    { key: 'c', label: '(c) edge + tunnel (share URL)', port: edgePort, host: `${devPort}-${stack.nodeId}.${stack.shareHost}`, prefix: '', agent: agentFor(64) },
     { key: 'd', label: '(d) bare pipe (1 MiB frames)', port: barePort, host: `127.0.0.1:${barePort}`, prefix: '', downloadQuery: `frame=${MiB}`, agent: agentFor(64) },
   ];
   const extra: Target[] = [
@@ -295,7 +297,7 @@ async function main() {
 
   // The web app, after the timed part (Chromium would load the machine during it).
   log('web app: first screen usable…');
-  const firstScreen = await measureFirstScreen(stack.dashboardUrl, devPort, quick ? 3 : 7).catch((error: Error) => error);
+  const firstScreen = await measureFirstScreen(stack.dashboardUrl, devPort, await stack.signInLink(), quick ? 3 : 7).catch((error: Error) => error);
   log('agents: sandbox exec overhead…');
   const sandboxTimes = await measureSandboxExec(quick ? 50 : 300, quick ? 3 : 5).catch((error: Error) => error);
   log('agents: task created → first event…');

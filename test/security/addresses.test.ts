@@ -25,7 +25,7 @@ function startForwarder(target: number): Promise<net.Server> {
   return new Promise((resolve) => server.listen(forwarderPort, '127.0.0.1', () => resolve(server)));
 }
 
-const SPOOFED = [{}, { 'cf-connecting-ip': '127.0.0.1' }, { 'cf-connecting-ip': '::1' }, { 'x-forwarded-for': '127.0.0.1' }, { 'x-real-ip': '127.0.0.1' }];
+const SPOOFED: Record<string, string>[] = [{}, { 'cf-connecting-ip': '127.0.0.1' }, { 'cf-connecting-ip': '::1' }, { 'x-forwarded-for': '127.0.0.1' }, { 'x-real-ip': '127.0.0.1' }];
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -76,7 +76,7 @@ describe('attack: the client chooses its own address', () => {
       });
       statuses.push(res.status);
     }
-    expect(statuses).toContain(429);
+    expect(statuses, statuses.join(' ')).toContain(429);
     const { entries } = JSON.parse(stack.cli('logs', String(app.port), '--json').stdout) as { entries: { clientIp: string }[] };
     expect(entries.length).toBeGreaterThan(0);
     expect(entries.every((e) => !e.clientIp.startsWith('198.51.100.'))).toBe(true);
@@ -94,7 +94,7 @@ describe('attack: the client chooses its own address', () => {
       });
       statuses.push(res.status);
     }
-    expect(statuses).toContain(429);
+    expect(statuses, statuses.join(' ')).toContain(429);
   });
 });
 
@@ -105,6 +105,8 @@ describe('attack: DNS rebinding on the edge', () => {
       expect(res.status, host).toBe(421);
       expect(res.text).not.toContain('"nodes"');
     }
-    expect((await request(stack, '/', { host: 'bad host' })).status).toBe(400);
+    // Malformed Hosts that reach the Worker get 400. (Ones workerd itself cannot parse into a
+    // URL, like `[::1`, it answers 500 before any Worker runs; Cloudflare answers those 400.)
+    for (const host of ['a..b', 'x_y.localhost', 'x'.repeat(400)]) expect((await request(stack, '/', { host })).status, host).toBe(400);
   });
 });
