@@ -2,6 +2,7 @@
  * The MCP hub against a real MCP server (test/fixtures/mcp-server.mjs, written with the
  * SDK's server side) run as a real child process, with a real libSQL file and vault.
  */
+import { HOMEPORT_ROOT, userPath } from '../servers/user-env.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -98,7 +99,9 @@ describe('McpHub', () => {
     expect(await read('beta', 'OTHER')).toBe('beta-secret-456');
     // homeportd's own environment is not passed on (only HOME, PATH and the like)
     expect(await read('alpha', 'HOMEPORT_TEST_LEAK')).toBe('(unset)');
-    expect(await read('alpha', 'PATH')).toBe(process.env.PATH);
+    // the user's PATH: Homeport's own node_modules/.bin (npm put it first) is left out
+    expect(await read('alpha', 'PATH')).toBe(userPath(process.env.PATH));
+    expect(await read('alpha', 'PATH')).not.toContain(`${HOMEPORT_ROOT}/node_modules/.bin`);
 
     // views and the outbox name secrets, never their values; the database holds them sealed
     expect((await hub.get('alpha')).secretEnv).toEqual(['API_TOKEN']);

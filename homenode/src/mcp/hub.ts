@@ -15,6 +15,7 @@ import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { userPath } from '../servers/user-env.ts';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { recordChange } from '../db/index.ts';
 import { LineSplitter, type LogLine } from '../servers/server-log.ts';
@@ -360,7 +361,9 @@ export class McpHub extends EventEmitter<Events> {
 
     // Only the SDK's short list of safe variables (HOME, PATH, USER…) is inherited: homeportd's
     // own environment may hold other secrets, and this server gets its own secrets only.
-    const env = { ...getDefaultEnvironment(), ...(await this.registry.environment(config)) };
+    // The SDK's short list (HOME, PATH, …), with the user's PATH, not Homeport's node_modules/.bin first.
+    const defaults = getDefaultEnvironment();
+    const env = { ...defaults, PATH: userPath(defaults.PATH), ...(await this.registry.environment(config)) };
     const transport = new ProcessGroupTransport({ command: config.command, args: config.args, env, cwd, stopTimeoutMs: this.#options.stopTimeoutMs });
     const client = new Client(
       { name: 'homeport', version: this.#options.clientVersion },

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { backoffDelay } from '../tunnel/client.ts';
 import { TICK_MS, readProcTable, rssBytesOf, signalTree, startTimeOf, treeOf, waitTreeGone, type GroupLeader } from './proc-tree.ts';
 import { LineSplitter, ServerLog, type LogLine, type LogStream } from './server-log.ts';
+import { userEnvironment } from './user-env.ts';
 
 export type { LogLine, LogStream } from './server-log.ts';
 
@@ -138,13 +139,6 @@ function validate(spec: ServerSpec) {
   if (spec.port !== undefined && !(Number.isInteger(spec.port) && spec.port >= 1 && spec.port <= 65535)) throw bad(`server "${spec.id}": ${spec.port} is not a port`);
   if (spec.idleTimeoutMs !== undefined && !(typeof spec.idleTimeoutMs === 'number' && spec.idleTimeoutMs > 0))
     throw bad(`server "${spec.id}": the idle timeout must be a positive number of milliseconds`);
-}
-
-/** homeportd's environment minus its own settings and secrets (HOMEPORT_NODE_TOKEN…). */
-function inheritedEnv(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('HOMEPORT_')) out[key] = value;
-  return out;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
@@ -375,7 +369,7 @@ export class Supervisor extends EventEmitter<Events> {
     })();
     if (missing) return this.#giveUp(s, missing);
 
-    const env = { ...inheritedEnv(), ...spec.env, ...(spec.port ? { PORT: String(spec.port) } : {}) };
+    const env = { ...userEnvironment(), ...spec.env, ...(spec.port ? { PORT: String(spec.port) } : {}) };
     let child: ChildProcess;
     try {
       child = spawn('/bin/sh', ['-c', spec.command], { cwd: spec.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
