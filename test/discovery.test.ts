@@ -134,6 +134,7 @@ describe('the node API through the tunnel', () => {
 describe('the dashboard and its origin', () => {
   it('should show the node and the dev server in a real browser', async () => {
     const page = await browser.newPage();
+    await page.goto(await stack.signInLink()); // the owner, by the one-time link
     await page.goto(`http://localhost:${stack.edgePort}/`);
     // The dashboard groups ports by repo: the port's item, under its repo's name.
     const item = page.locator(`li.port[data-port="${dev.port}"]`);

@@ -93,7 +93,7 @@ describe('Sign in with GitHub', () => {
     const client = new Client('203.0.113.5');
     const providers = await client.fetch('/api/auth/providers');
     expect(providers.status).toBe(200);
-    expect(await providers.json()).toEqual({ github: true });
+    expect(await providers.json()).toEqual({ github: true, local: true });
     expect((await client.me()).status).toBe(401);
   });
 
@@ -278,7 +278,7 @@ describe('GitHub sign-in not configured', () => {
 
   it('should say so to the sign-in screen and answer start with a 404', async () => {
     const get = (path: string) => fetch(`http://127.0.0.1:${bare.edgePort}${path}`, { headers: { host: `localhost:${bare.edgePort}`, 'x-test-client-ip': '203.0.113.5' }, redirect: 'manual' });
-    expect(await (await get('/api/auth/providers')).json()).toEqual({ github: false });
+    expect(await (await get('/api/auth/providers')).json()).toEqual({ github: false, local: true });
     const start = await get('/api/auth/github/start');
     expect(start.status).toBe(404);
     expect(((await start.json()) as { error: string }).error).toMatch(/not configured/);
