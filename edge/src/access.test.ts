@@ -45,7 +45,7 @@ describe('x-test-client-ip', () => {
   });
 
   it('should not make a visitor the owner on a real share request', async () => {
-    const res = await SELF.fetch('https://share.test/3000/', { headers: { 'cf-connecting-ip': '203.0.113.9', 'x-test-client-ip': '127.0.0.1' } });
+    const res = await SELF.fetch('https://3000-home.share.test/', { headers: { 'cf-connecting-ip': '203.0.113.9', 'x-test-client-ip': '127.0.0.1' } });
     expect(res.status).toBe(403);
   });
 });
@@ -87,17 +87,18 @@ describe('ownerOnly on the API', () => {
 describe('share access', () => {
   it('should answer 403 on a share to a visitor who is not the owner', async () => {
     for (const headers of [{ 'cf-connecting-ip': '203.0.113.9' }, {}] as Record<string, string>[]) {
-      const res = await SELF.fetch('https://share.test/3000/', { headers });
+      const res = await SELF.fetch('https://3000-home.share.test/', { headers });
       expect(res.status).toBe(403);
       expect(res.headers.get('content-type')).toContain('text/html');
       expect(await res.text()).toContain('This port is private');
-      const sub = await SELF.fetch('https://3000-home.share.test/', { headers });
-      expect(sub.status).toBe(403);
+      // The path form serves public shares only.
+      const path = await SELF.fetch('https://share.test/3000/', { headers });
+      expect(path.status).toBe(403);
     }
   });
 
   it('should let the loopback owner through to the node (offline here)', async () => {
-    const res = await SELF.fetch('https://share.test/3000/', { headers: { 'cf-connecting-ip': '127.0.0.1' } });
+    const res = await SELF.fetch('https://3000-home.share.test/', { headers: { 'cf-connecting-ip': '127.0.0.1' } });
     expect(res.status).toBe(503);
   });
 });
