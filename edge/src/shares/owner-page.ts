@@ -32,7 +32,8 @@ h1{font-size:1.4rem}p{color:#57606a}code{color:#1f2328;word-break:break-all}butt
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      'referrer-policy': 'no-referrer',
+      // Not no-referrer: with it the form's POST says `Origin: null` and the CSRF check refuses it.
+      'referrer-policy': 'same-origin',
       'x-frame-options': 'DENY',
       // No form-action: the POST's answer redirects to the share origin, which form-action would block.
       'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
