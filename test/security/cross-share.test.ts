@@ -12,6 +12,8 @@ import http from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.ts';
+import { ownUrl } from '../helpers/own-origin.ts';
+import { registerOwner } from '../helpers/owner.ts';
 import { freePort } from '../helpers/ports.ts';
 import { nodeApi, startDevServer, startTestStack, type DevServer, type TestStack } from '../helpers/stack.ts';
 
@@ -39,12 +41,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   [browser, secret] = await Promise.all([launchChromium(), startDevServer('private-app'), startAttacker()]);
   await stack.waitForTunnel('online');
-  const registered = await fetch(`${stack.dashboardUrl}/api/auth/register`, {
-    method: 'POST',
-    headers: { origin: stack.dashboardUrl, 'content-type': 'application/json', 'x-test-client-ip': OWNER_IP },
-    body: JSON.stringify({ email: 'owner@example.com', password: PASSWORD }),
-  });
-  expect(registered.status, await registered.clone().text()).toBe(201);
+  await registerOwner(stack, 'owner@example.com', PASSWORD, OWNER_IP);
   // The public app is shared, with its path form on; the private one keeps the defaults.
   expect(stack.cli('share', String(attackerPort), '--public').code).toBe(0);
   await nodeApi(stack.socketPath, `/api/ports/${attackerPort}/settings`, 'PATCH', { pathForm: true });
@@ -64,7 +61,7 @@ afterAll(async () => {
 
 const MARKER = () => `dev server ${secret.port}`;
 const privateUrls = () => [
-  `http://${secret.port}-${stack.nodeId}.${stack.shareHost}/`,
+  ownUrl(stack, secret.port),
   `http://${stack.shareHost}/${secret.port}/`,
   `http://${stack.nodeId}.${stack.shareHost}/${secret.port}/`,
 ];
