@@ -81,7 +81,7 @@ describe('browser VS Code through the edge (stand-in for code-server)', () => {
     const status = await nodeApi<{ state: string; upstream: string }>(stack.socketPath, '/api/vscode/status');
     expect(status.state).toBe('running');
     const port = Number(new URL(status.upstream).port);
-    const share = await request(stack, `/${port}/`, { headers: stack.ownerHeaders });
+    const share = await request(stack, '/', { host: `${port}-${stack.nodeId}.${stack.shareHost}`, headers: stack.ownerHeaders });
     expect(share.status).toBe(403);
     expect(share.text).toContain('outside this node');
     expect(share.text).not.toContain('code-server stand-in');

@@ -22,6 +22,7 @@ interface EdgePort {
   repo: { name: string; root: string } | null;
   url: string;
   subdomainUrl: string;
+  pathUrl: string;
 }
 
 /**
@@ -57,8 +58,10 @@ describe('discovery', () => {
     expect(seen.pid).toBe(dev.process.pid);
     expect(seen.cwd).toBe(dev.repo);
     expect(seen.repo).toEqual({ name: 'billing-api', root: dev.repo });
-    expect(seen.url).toBe(`http://${stack.shareHost}/${dev.port}/`);
-    expect(seen.subdomainUrl).toBe(`http://${dev.port}-${stack.nodeId}.${stack.shareHost}/`);
+    // The port's own origin first; the path form under its own, clearly named field.
+    expect(seen.url).toBe(`http://${dev.port}-${stack.nodeId}.${stack.shareHost}/`);
+    expect(seen.subdomainUrl).toBe(seen.url);
+    expect(seen.pathUrl).toBe(`http://${stack.shareHost}/${dev.port}/`);
     const local = await nodeApi<{ ports: EdgePort[] }>(stack.socketPath, '/api/ports');
     expect(local.ports.find((p) => p.port === dev.port)?.repo?.name).toBe('billing-api');
   });
@@ -78,13 +81,15 @@ describe('the homeport CLI', () => {
     expect(code).toBe(0);
     const line = stdout.split('\n').find((l) => l.startsWith(String(dev.port)));
     expect(line).toContain('billing-api');
-    expect(line).toContain(`http://${stack.shareHost}/${dev.port}/`);
+    expect(line).toContain(`http://${dev.port}-${stack.nodeId}.${stack.shareHost}/`);
     expect(JSON.parse(stack.cli('list', '--json').stdout).some((p: EdgePort) => p.port === dev.port)).toBe(true);
   });
 
   it('should print share URLs in every form', () => {
-    expect(stack.cli('url', String(dev.port)).stdout.trim()).toBe(`http://${stack.shareHost}/${dev.port}/`);
-    expect(stack.cli('url', String(dev.port), '--subdomain').stdout.trim()).toBe(`http://${dev.port}-${stack.nodeId}.${stack.shareHost}/`);
+    const own = `http://${dev.port}-${stack.nodeId}.${stack.shareHost}/`;
+    expect(stack.cli('url', String(dev.port)).stdout.trim()).toBe(own);
+    expect(stack.cli('url', String(dev.port), '--subdomain').stdout.trim()).toBe(own);
+    expect(stack.cli('url', String(dev.port), '--path').stdout.trim()).toBe(`http://${stack.shareHost}/${dev.port}/`);
     expect(stack.cli('url', String(dev.port), '--lan').stdout.trim()).toBe(`http://127.0.0.1:${stack.lanPort}/${dev.port}/`);
   });
 
@@ -92,7 +97,8 @@ describe('the homeport CLI', () => {
     const { code, stdout } = stack.cli('status');
     expect(code).toBe(0);
     expect(stdout).toMatch(/tunnel\s+online/);
-    expect(stdout).toContain(`share base  http://${stack.shareHost}`);
+    expect(stdout).toMatch(new RegExp(`shares at\\s+http://<port>-${stack.nodeId}\\.${stack.shareHost.replace('.', '\\.')}/`));
+    expect(stdout).toMatch(new RegExp(`path form\\s+http://${stack.shareHost.replace('.', '\\.')}/<port>/`));
     expect(JSON.parse(stack.cli('status', '--json').stdout).tunnel.state).toBe('online');
   });
 
@@ -158,6 +164,6 @@ describe('the dashboard and its origin', () => {
     expect(api.text).not.toContain('"nodes"');
     const root = await request(stack, '/');
     expect(root.status).toBe(404);
-    expect(root.text).toContain('A share URL starts with the port');
+    expect(root.text).toContain('Not under a port');
   });
 });

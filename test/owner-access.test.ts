@@ -1,12 +1,15 @@
 /**
  * End to end: the owner away from home. A Chromium context from another address, signed
  * in on the dashboard, opens the node's private port through the handshake (403 page →
- * dashboard → share host); a fresh context stays outside; the app never sees our cookie;
- * the subdomain form is its own origin. A script opens the same port with an API token.
+ * the dashboard's confirmation page → a click → the port's own origin); a fresh context
+ * stays outside; the app never sees our cookie; the cookie opens that origin only. A
+ * script opens the same port with an API token.
  */
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.ts';
+import { ownHost, ownUrl } from './helpers/own-origin.ts';
+import { registerOwner } from './helpers/owner.ts';
 import { request, startDevServer, startTestStack, type DevServer, type TestStack } from './helpers/stack.ts';
 
 const PASSWORD = 'a long owner password';
@@ -24,12 +27,7 @@ beforeAll(async () => {
   [browser, app] = await Promise.all([launchChromium(), startDevServer('private-app')]);
   await stack.waitForTunnel('online');
   // The first account adopts the node `npm start` paired: it is the owner from now on.
-  const registered = await fetch(`${stack.dashboardUrl}/api/auth/register`, {
-    method: 'POST',
-    headers: { origin: stack.dashboardUrl, 'content-type': 'application/json', 'x-test-client-ip': OWNER_IP },
-    body: JSON.stringify({ email: 'owner@example.com', password: PASSWORD }),
-  });
-  expect(registered.status, await registered.clone().text()).toBe(201);
+  await registerOwner(stack, 'owner@example.com', PASSWORD, OWNER_IP);
 });
 
 afterAll(async () => {
@@ -40,7 +38,7 @@ afterAll(async () => {
 
 describe('the owner on the share host', () => {
   it('should let the signed-in owner open a private port in the browser, and keep a fresh browser out', async () => {
-    const privateUrl = `${stack.shareBaseUrl}/${app.port}/`;
+    const privateUrl = ownUrl(stack, app.port);
     const owner = await remoteContext(OWNER_IP);
     const signIn = await owner.request.post(`${stack.dashboardUrl}/api/auth/login`, {
       headers: { origin: stack.dashboardUrl },
@@ -51,22 +49,24 @@ describe('the owner on the share host', () => {
     const page = await owner.newPage();
     const refused = await page.goto(privateUrl);
     expect(refused!.status()).toBe(403);
-    await Promise.all([page.waitForURL(privateUrl), page.click('text=Signed in as the owner? Open it')]);
+    // The link only shows the dashboard's confirmation page; the owner's click goes on.
+    await Promise.all([page.waitForURL(`${stack.dashboardUrl}/api/nodes/**`), page.click('text=Signed in as the owner? Open it')]);
+    expect(await page.textContent('body')).toContain(`${privateUrl.slice(0, -1)}`);
+    await Promise.all([page.waitForURL(privateUrl), page.click('button:has-text("Open as the owner")')]);
     expect(await page.textContent('h1')).toBe(`dev server ${app.port}`);
-    const cookies = await owner.cookies(stack.shareBaseUrl);
-    expect(cookies.find((c) => c.name === 'homeport_owner')).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    const cookies = await owner.cookies(privateUrl);
+    expect(cookies.find((c) => c.name === 'homeport_owner')).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', domain: ownHost(stack, app.port).split(':')[0] });
 
     // Deeper pages open directly now; the app sees the request but not our cookie.
-    await page.goto(`${stack.shareBaseUrl}/${app.port}/echo`);
+    await page.goto(`${privateUrl}echo`);
     const echoed = JSON.parse((await page.textContent('pre'))!) as { headers: Record<string, string> };
     expect(echoed.headers.cookie ?? '').not.toContain('homeport_owner');
     expect(echoed.headers.authorization).toBeUndefined();
 
-    // The subdomain form is another origin: the cookie does not reach it; its own handshake does.
-    const subdomainUrl = `http://${app.port}-${stack.nodeId}.${stack.shareHost}/`;
-    expect((await page.goto(subdomainUrl))!.status()).toBe(403);
-    await Promise.all([page.waitForURL(subdomainUrl), page.click('text=Signed in as the owner? Open it')]);
-    expect(await page.textContent('h1')).toBe(`dev server ${app.port}`);
+    // The path form shares one origin between ports: no owner cookie counts there, its page links the port's own origin.
+    expect((await page.goto(`${stack.shareBaseUrl}/${app.port}/`))!.status()).toBe(403);
+    expect(await page.textContent('h1')).toBe('Open this share at its own origin');
+    expect(await page.getAttribute('a', 'href')).toBe(privateUrl);
 
     const stranger = await remoteContext(STRANGER_IP);
     const strangerPage = await stranger.newPage();
@@ -93,10 +93,10 @@ describe('the owner on the share host', () => {
     expect(made.status).toBe(201);
     const { token } = (await made.json()) as { token: string };
 
-    const withToken = await request(stack, `/${app.port}/echo`, { headers: { 'x-test-client-ip': STRANGER_IP, authorization: `Bearer ${token}`, connection: 'close' } });
+    const withToken = await request(stack, '/echo', { host: ownHost(stack, app.port), headers: { 'x-test-client-ip': STRANGER_IP, authorization: `Bearer ${token}`, connection: 'close' } });
     expect(withToken.status).toBe(200);
     expect((JSON.parse(withToken.text) as { headers: Record<string, string> }).headers.authorization).toBeUndefined();
-    const wrong = await request(stack, `/${app.port}/echo`, { headers: { 'x-test-client-ip': STRANGER_IP, authorization: `Bearer ${token.slice(0, -2)}xx`, connection: 'close' } });
+    const wrong = await request(stack, '/echo', { host: ownHost(stack, app.port), headers: { 'x-test-client-ip': STRANGER_IP, authorization: `Bearer ${token.slice(0, -2)}xx`, connection: 'close' } });
     expect(wrong.status).toBe(401);
     expect(wrong.headers['www-authenticate']).toContain('invalid_token');
   });

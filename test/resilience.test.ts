@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { ownHost } from './helpers/own-origin.ts';
 import { nodeApi, ownerRequest as request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
@@ -15,6 +16,9 @@ beforeAll(async () => {
   dev = await startDevServer('resilient-app');
   await waitFor('the edge to know the dev server', async () => (await edgePorts()).ports.some((p: { port: number }) => p.port === dev.port));
 });
+
+/** The dev server at its own origin (the owner from loopback: the path form serves public shares only). */
+const own = (path: string) => request(stack, path, { host: ownHost(stack, dev.port) });
 
 function edgePorts() {
   return fetch(`http://127.0.0.1:${stack.edgePort}/api/nodes/${stack.nodeId}/ports`, { headers: { host: `localhost:${stack.edgePort}`, ...stack.ownerHeaders } }).then((r) => r.json());
@@ -31,7 +35,7 @@ describe('a node that drops', () => {
   it('should end a download in flight with an error, show the offline page, then serve again after the node returns', async () => {
     let received = 0;
     const outcome = new Promise<'ended' | 'errored'>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port: stack.edgePort, path: `/${dev.port}/download?mb=400&delay=5`, headers: { host: stack.shareHost, ...stack.ownerHeaders } }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port: stack.edgePort, path: '/download?mb=400&delay=5', headers: { host: ownHost(stack, dev.port), ...stack.ownerHeaders } }, (res) => {
         expect(res.statusCode).toBe(200);
         res.on('data', (c: Buffer) => {
           received += c.length;
@@ -49,7 +53,7 @@ describe('a node that drops', () => {
     await waitFor('homeportd to exit', async () => stack.node.exitCode !== null || stack.node.signalCode !== null);
 
     const offline = await waitFor('the offline page', async () => {
-      const res = await request(stack, `/${dev.port}/echo`);
+      const res = await own('/echo');
       return res.status === 503 ? res : undefined;
     });
     expect(offline.text).toContain('Home node offline');
@@ -61,13 +65,13 @@ describe('a node that drops', () => {
 
     await stack.startNode();
     await stack.waitForTunnel('online');
-    const back = await request(stack, `/${dev.port}/echo?back=1`);
+    const back = await own('/echo?back=1');
     expect(back.status).toBe(200);
     expect(JSON.parse(back.text).url).toBe('/echo?back=1');
   });
 
   it('should close a proxied WebSocket with a clear reason when the node drops', async () => {
-    const socket = new WebSocket(`ws://127.0.0.1:${stack.edgePort}/${dev.port}/live`, { headers: { host: stack.shareHost, ...stack.ownerHeaders } });
+    const socket = new WebSocket(`ws://127.0.0.1:${stack.edgePort}/live`, { headers: { host: ownHost(stack, dev.port), ...stack.ownerHeaders } });
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     await stack.stopNode('SIGKILL');
@@ -81,7 +85,7 @@ describe('a node that drops', () => {
     expect(stack.cli('reconnect').code).toBe(0);
     await waitFor('a reconnect', async () => (await nodeApi<{ tunnel: { reconnects: number; state: string } }>(stack.socketPath, '/api/status')).tunnel.reconnects > before.tunnel.reconnects);
     await stack.waitForTunnel('online');
-    expect((await request(stack, `/${dev.port}/echo`)).status).toBe(200);
+    expect((await own('/echo')).status).toBe(200);
   });
 });
 
@@ -91,7 +95,7 @@ describe('an edge that restarts', () => {
     await stack.waitForTunnel('offline', 15_000).catch(() => stack.waitForTunnel('connecting', 5000));
     await stack.startEdge();
     await stack.waitForTunnel('online', 30_000);
-    const res = await request(stack, `/${dev.port}/echo?after=restart`);
+    const res = await own('/echo?after=restart');
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).url).toBe('/echo?after=restart');
   });

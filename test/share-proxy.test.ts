@@ -1,6 +1,8 @@
 /**
  * End to end: a real dev server, reached through the real local edge (workerd) and the
- * tunnel to a real homeportd, in both URL forms and through the LAN door.
+ * tunnel to a real homeportd, in both URL forms and through the LAN door. The path form
+ * serves public shares only, on ports that turn it on: this one is shared publicly with
+ * its path form on.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -16,6 +18,9 @@ const MAX_BODY = 60_000_000;
 beforeAll(async () => {
   stack = await startTestStack({ edgeVars: { UPSTREAM_TIMEOUT_MS: '2000', MAX_BODY_BYTES: String(MAX_BODY) } });
   dev = await startDevServer('shop-frontend');
+  await stack.waitForTunnel('online');
+  expect(stack.cli('share', String(dev.port), '--public').code).toBe(0);
+  expect(stack.cli('port', String(dev.port), '--path-form').stdout).toContain('path form on');
 });
 
 afterAll(async () => {
@@ -77,6 +82,26 @@ describe('path form /<port>/…', () => {
     expect(foreign.headers.location).toBe('https://example.org/x');
   });
 
+  it('should send a root-absolute request into the prefix of the page that asked for it', async () => {
+    const res = await request(stack, '/echo?from=root', { method: 'POST', body: 'kept', headers: { referer: `http://${stack.shareHost}/${dev.port}/app/` } });
+    expect(res.status).toBe(307);
+    expect(res.headers.location).toBe(`/${dev.port}/echo?from=root`);
+    const followed = json((await request(stack, res.headers.location!, { method: 'POST', body: 'kept' })).text);
+    expect(followed).toMatchObject({ method: 'POST', url: '/echo?from=root', size: 4 });
+  });
+
+  it("should answer a port whose path form is off with a page that links the port's own origin", async () => {
+    expect(stack.cli('port', String(dev.port), '--no-path-form').stdout).toContain('path form off');
+    try {
+      const res = await request(stack, `/${dev.port}/echo`);
+      expect(res.status).toBe(404);
+      expect(res.text).toContain('Path form off for this port');
+      expect(res.text).toContain(`href="http://${dev.port}-${stack.nodeId}.${stack.shareHost}/"`);
+    } finally {
+      expect(stack.cli('port', String(dev.port), '--path-form').code).toBe(0);
+    }
+  });
+
   it('should redirect /<port> to /<port>/ so relative links resolve', async () => {
     const res = await request(stack, `/${dev.port}?a=b`);
     expect(res.status).toBe(308);
@@ -97,10 +122,10 @@ describe('path form /<port>/…', () => {
 
   it('should pass status codes through and answer unknown ports with a clear page', async () => {
     expect((await request(stack, `/${dev.port}/status?code=418`)).status).toBe(418);
-    const nothing = await request(stack, '/9999/');
+    const nothing = await request(stack, '/', { host: `9999-${stack.nodeId}.${stack.shareHost}` });
     expect(nothing.status).toBe(502);
     expect(nothing.text).toContain('No dev server answers on port 9999');
-    const outside = await request(stack, '/22/');
+    const outside = await request(stack, '/', { host: `22-${stack.nodeId}.${stack.shareHost}` });
     expect(outside.status).toBe(403);
     expect(outside.text).toContain('outside this node');
   });

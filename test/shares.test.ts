@@ -6,6 +6,7 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.ts';
+import { ownHost, ownUrl } from './helpers/own-origin.ts';
 import { request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
@@ -31,17 +32,20 @@ afterAll(async () => {
 
 describe('sharing with the CLI', () => {
   it('should refuse a visitor on a private port and let the owner in', async () => {
-    expect((await request(stack, `/${secret.port}/`, { headers: { 'x-test-client-ip': VISITOR_IP, connection: 'close' } })).status).toBe(403);
+    const host = ownHost(stack, secret.port);
+    expect((await request(stack, '/', { host, headers: { 'x-test-client-ip': VISITOR_IP, connection: 'close' } })).status).toBe(403);
     // From this very machine (loopback) with no credential: still nobody.
-    expect((await request(stack, `/${secret.port}/`, { headers: { connection: 'close' } })).status).toBe(403);
-    expect((await request(stack, `/${secret.port}/`, { headers: { connection: 'close', ...stack.ownerHeaders } })).status).toBe(200);
+    expect((await request(stack, '/', { host, headers: { connection: 'close' } })).status).toBe(403);
+    expect((await request(stack, '/', { host, headers: { connection: 'close', ...stack.ownerHeaders } })).status).toBe(200);
   });
 
   it('should put a password share behind a password page in a real browser', async () => {
     const shared = stack.cli('share', String(secret.port), '--password', 'open sesame', '--expires', '2h');
     expect(shared.code, shared.stderr).toBe(0);
     expect(shared.stdout).toMatch(/mode\s+password/);
-    expect(shared.stdout).toMatch(new RegExp(`link\\s+http://${stack.shareHost.replace('.', '\\.')}/s/[A-Za-z0-9_-]{22}/`));
+    // The port's own origin first, then its link: a host of its own too.
+    expect(shared.stdout).toMatch(new RegExp(`url\\s+${ownUrl(stack, secret.port).replace(/\./g, '\\.')}\n`));
+    expect(shared.stdout).toMatch(new RegExp(`link\\s+http://[0-3][0-9a-v]{26}-${stack.nodeId}\\.${stack.shareHost.replace('.', '\\.')}/`));
     expect(shared.stdout).toMatch(/token\s+[A-Za-z0-9_-]{43}/);
     const noValue = stack.cli('share', String(secret.port), '--password');
     expect(noValue.code).toBe(2);
@@ -49,7 +53,7 @@ describe('sharing with the CLI', () => {
 
     const context = await visitorContext();
     const page = await context.newPage();
-    const first = await page.goto(`http://${stack.shareHost}/${secret.port}/`);
+    const first = await page.goto(ownUrl(stack, secret.port));
     expect(first!.status()).toBe(401);
     expect(await page.textContent('h1')).toBe('Password required');
 
@@ -58,10 +62,10 @@ describe('sharing with the CLI', () => {
     expect(await page.textContent('.error')).toContain('Wrong password');
 
     await page.fill('input[name=password]', 'open sesame');
-    await Promise.all([page.waitForURL(`http://${stack.shareHost}/${secret.port}/`), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForURL(ownUrl(stack, secret.port)), page.click('button[type=submit]')]);
     expect(await page.textContent('h1')).toBe(`dev server ${secret.port}`);
     // The cookie is the share's alone: this visitor still may not open another port.
-    const other = await page.goto(`http://${stack.shareHost}/${open.port}/`);
+    const other = await page.goto(ownUrl(stack, open.port));
     expect(other!.status()).toBe(403);
     await context.close();
   });
@@ -72,8 +76,12 @@ describe('sharing with the CLI', () => {
     const link = /link\s+(\S+)/.exec(shared.stdout)![1];
     const context = await visitorContext();
     const page = await context.newPage();
-    expect((await page.goto(`http://${stack.shareHost}/${open.port}/`))!.status()).toBe(200);
+    expect((await page.goto(ownUrl(stack, open.port)))!.status()).toBe(200);
     expect(await page.textContent('h1')).toBe(`dev server ${open.port}`);
+    // A public share answers in the path form too, once its port turns it on.
+    expect((await page.goto(`http://${stack.shareHost}/${open.port}/`))!.status()).toBe(404);
+    expect(stack.cli('port', String(open.port), '--path-form').code).toBe(0);
+    expect((await page.goto(`http://${stack.shareHost}/${open.port}/`))!.status()).toBe(200);
     expect((await page.goto(`${link}deep?x=1`))!.status()).toBe(200);
     expect(await page.textContent('#path')).toBe('/deep?x=1');
     await context.close();
@@ -105,7 +113,11 @@ describe('sharing with the CLI', () => {
     expect(stack.cli('unshare', String(open.port)).code).toBe(0);
     const context = await visitorContext();
     const page = await context.newPage();
-    expect((await page.goto(`http://${stack.shareHost}/${open.port}/`))!.status()).toBe(403);
+    expect((await page.goto(ownUrl(stack, open.port)))!.status()).toBe(403);
+    // The path form serves public shares only: a page that links the port's own origin.
+    const path = await page.goto(`http://${stack.shareHost}/${open.port}/`);
+    expect(path!.status()).toBe(403);
+    expect(await page.textContent('h1')).toBe('Open this share at its own origin');
     await context.close();
     const bad = stack.cli('share', String(open.port), '--public', '--expires', 'soon');
     expect(bad.code).toBe(1);

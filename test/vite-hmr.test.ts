@@ -67,6 +67,8 @@ describe('Vite hot reload through a share', () => {
   it('should hot-update in the path form, Vite on base /<port>/ and the port keeping its prefix', async () => {
     const vite = await startVite(true);
     expect(stack.cli('port', String(vite.port), '--keep-prefix').code).toBe(0);
+    // The path form serves public shares only.
+    expect(stack.cli('share', String(vite.port), '--public').code).toBe(0);
     await expectHotUpdate(`http://${stack.shareHost}/${vite.port}/`, vite.repo);
   });
 

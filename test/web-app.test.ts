@@ -100,9 +100,11 @@ describe('the web app', () => {
     await shot(page, 'dashboard');
   });
 
-  let pathUrl = '';
+  let ownUrl = '';
 
   it('should share the port with a password through the modal', async () => {
+    // The dashboard's port link is the port's own origin.
+    expect(await page.locator(`li.port[data-port="${late!.port}"] a.port-num`).getAttribute('href')).toBe(`http://${late!.port}-${stack.nodeId}.${stack.shareHost}/`);
     await page.locator(`li.port[data-port="${late!.port}"]`).getByRole('button', { name: `Share port ${late!.port}` }).click();
     const dialog = page.getByRole('dialog', { name: `Share :${late!.port} · demo-app` });
     await dialog.waitFor(WAIT);
@@ -115,11 +117,14 @@ describe('the web app', () => {
     expect(await dialog.getByTestId('share-state').textContent()).toMatch(/ends in (23 h 59 min|1 d|24 h)/);
     // The token for scripts is shown once; the three link forms can be copied.
     await dialog.getByText('shown only now').waitFor(WAIT);
-    expect(await dialog.locator('a[data-link=link]').getAttribute('href')).toMatch(new RegExp(`^http://${stack.shareHost}/s/[A-Za-z0-9_-]{22}/$`));
-    pathUrl = (await dialog.locator('a[data-link=path]').getAttribute('href'))!;
-    expect(pathUrl).toBe(`http://${stack.shareHost}/${late!.port}/`);
-    expect(await dialog.locator('a[data-link=subdomain]').getAttribute('href')).toBe(`http://${late!.port}-${stack.nodeId}.${stack.shareHost}/`);
-    await dialog.getByRole('button', { name: 'Copy path URL' }).click();
+    // The port's own origin first, then the link (a host of its own), then the labelled path form.
+    expect(await dialog.locator('ul.links a').evaluateAll((links) => links.map((a) => a.getAttribute('data-link')))).toEqual(['subdomain', 'link', 'path']);
+    ownUrl = (await dialog.locator('a[data-link=subdomain]').getAttribute('href'))!;
+    expect(ownUrl).toBe(`http://${late!.port}-${stack.nodeId}.${stack.shareHost}/`);
+    expect(await dialog.locator('a[data-link=link]').getAttribute('href')).toMatch(new RegExp(`^http://[0-3][0-9a-v]{26}-${stack.nodeId}\\.${stack.shareHost}/$`));
+    expect(await dialog.locator('a[data-link=path]').getAttribute('href')).toBe(`http://${stack.shareHost}/${late!.port}/`);
+    await dialog.getByText('Path (shares one origin; for apps built with a base path)').waitFor(WAIT);
+    await dialog.getByRole('button', { name: 'Copy subdomain URL' }).click();
     await page.getByRole('status').getByText('Link copied').waitFor(WAIT);
     await shot(page, 'share-modal');
     await page.keyboard.press('Escape');
@@ -131,11 +136,11 @@ describe('the web app', () => {
   it('should refuse a visitor until the password is entered, then show the page', async () => {
     const visitor = await browser.newContext({ extraHTTPHeaders: { 'x-test-client-ip': VISITOR_IP } });
     const v = await visitor.newPage();
-    const first = await v.goto(pathUrl);
+    const first = await v.goto(ownUrl);
     expect(first!.status()).toBe(401);
     expect(await v.textContent('h1')).toBe('Password required');
     await v.fill('input[name=password]', SHARE_PASSWORD);
-    await Promise.all([v.waitForURL(pathUrl, WAIT), v.click('button[type=submit]')]);
+    await Promise.all([v.waitForURL(ownUrl, WAIT), v.click('button[type=submit]')]);
     expect(await v.textContent('h1')).toBe(`dev server ${late!.port}`);
     await visitor.close();
   });
@@ -146,6 +151,7 @@ describe('the web app', () => {
     const visit = page.locator('table.log tbody tr', { hasText: VISITOR_IP }).filter({ has: page.locator('td', { hasText: /^200$/ }) });
     await visit.first().waitFor(WAIT);
     expect(await visit.first().locator('td').last().textContent()).toBe('yes');
+    await visit.first().locator('td', { hasText: /^own origin$/ }).waitFor(WAIT);
     // The refused first attempt is there too.
     await page.locator('table.log tbody tr', { hasText: VISITOR_IP }).filter({ has: page.locator('td', { hasText: /^401$/ }) }).first().waitFor(WAIT);
     expect(await page.getByRole('button', { name: 'Newest' }).isDisabled()).toBe(true);

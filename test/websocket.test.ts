@@ -12,6 +12,10 @@ let dev: DevServer;
 beforeAll(async () => {
   stack = await startTestStack();
   dev = await startDevServer('chat-app');
+  // The path form serves public shares only, on ports that turn it on.
+  await stack.waitForTunnel('online');
+  expect(stack.cli('share', String(dev.port), '--public').code).toBe(0);
+  expect(stack.cli('port', String(dev.port), '--path-form').code).toBe(0);
 });
 
 afterAll(async () => {
@@ -82,7 +86,7 @@ describe('WebSocket relay', () => {
   });
 
   it('should answer an upgrade to a port with nothing listening with a clear error', async () => {
-    const c = connect(`ws://127.0.0.1:${stack.edgePort}/9998/`, stack.shareHost);
+    const c = connect(`ws://127.0.0.1:${stack.edgePort}/`, `9998-${stack.nodeId}.${stack.shareHost}`);
     await expect(c.opened).rejects.toThrow(/502/);
   });
 });

@@ -70,11 +70,12 @@ describe('attack: anyone who reaches the local edge is the admin', () => {
 
   it('should keep a private port private from every address and header', async () => {
     for (const headers of SPOOFS) {
-      for (const url of ['https://share.test/3000/', 'https://3000-home.share.test/']) {
-        const res = await SELF.fetch(url, { headers });
-        expect(res.status, `${url} ${JSON.stringify(headers)}`).toBe(403);
-        expect(await res.text()).toContain('This port is private');
-      }
+      const own = await SELF.fetch('https://3000-home.share.test/', { headers });
+      expect(own.status, JSON.stringify(headers)).toBe(403);
+      expect(await own.text()).toContain('This port is private');
+      // The path form serves public shares only: a private port there is a page that links its own origin.
+      const path = await SELF.fetch('https://share.test/3000/', { headers });
+      expect(path.status, JSON.stringify(headers)).toBe(403);
     }
   });
 

@@ -3,7 +3,7 @@
  * The Worker's bindings and settings (wrangler.toml [vars], secrets), read once per
  * request into a typed config.
  */
-import { hostnameOf } from '@homeport/shared';
+import { hostnameOf, shareUrlsFor } from '@homeport/shared';
 import type { Directory } from './identity/directory.ts';
 import type { NodeHub } from './node-hub.ts';
 import type { Webhooks } from './webhooks/webhooks-do.ts';
@@ -103,12 +103,15 @@ export function configOf(env: Env): EdgeConfig {
   };
 }
 
-/** Public URLs of one node's shares. */
+/** Public URLs of one node's shares, as JSON (the welcome message, pairing, the node list). */
 export function shareUrlsOf(config: EdgeConfig, node: string) {
-  const base = node === config.defaultNode ? config.shareHost : `${node}.${config.shareHost}`;
   return {
-    shareBaseUrl: `${config.scheme}://${base}`,
+    /** the path form's base */
+    shareBaseUrl: shareUrlsFor(config.scheme, config.shareHost, node, config.defaultNode).pathBaseUrl,
     subdomainUrlTemplate: `${config.scheme}://{port}-${node}.${config.shareHost}/`,
     dashboardUrl: `${config.scheme}://${config.dashboardHost}`,
   };
 }
+
+/** The URL builders of one node's shares (share-route.ts). */
+export const shareUrlsFrom = (config: EdgeConfig, node: string) => shareUrlsFor(config.scheme, config.shareHost, node, config.defaultNode);

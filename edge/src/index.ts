@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { RequestHead } from '@homeport/shared';
 import { hostnameOf } from '@homeport/shared';
-import { configOf, shareUrlsOf, type EdgeConfig, type Env } from './env.ts';
+import { configOf, shareUrlsFrom, type EdgeConfig, type Env } from './env.ts';
 import { ownerOnly, sameOrigin, type ApiEnv } from './identity/middleware.ts';
 import { accountRoutes, authRoutes } from './identity/routes.ts';
 import { oauthRoutes } from './identity/oauth.ts';
@@ -74,14 +74,16 @@ api.get('/api/nodes/:node/ports', async (c) => {
     ports: { port: number }[];
     shares: { port: number; mode: string; expiresAt: number | null }[];
   }>(c.env, node, 'state');
-  const urls = shareUrlsOf(config, node);
+  const urls = shareUrlsFrom(config, node);
   return c.json({
     node,
     online: state.online,
     lastSeen: state.lastSeen,
     ports: state.ports.map((p) => {
       const share = state.shares.find((s) => s.port === p.port);
-      return { ...p, url: `${urls.shareBaseUrl}/${p.port}/`, subdomainUrl: urls.subdomainUrlTemplate.replace('{port}', String(p.port)), mode: share?.mode ?? 'private', expiresAt: share?.expiresAt ?? null };
+      // `url` is the one to give first: the port's own origin; the path form is opt-in (docs/decisions.md).
+      const url = urls.subdomainUrl(p.port);
+      return { ...p, url, subdomainUrl: url, pathUrl: `${urls.pathBaseUrl}/${p.port}/`, mode: share?.mode ?? 'private', expiresAt: share?.expiresAt ?? null };
     }),
   });
 });

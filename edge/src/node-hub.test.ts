@@ -23,8 +23,11 @@ afterEach(async () => {
   await waitOffline();
 });
 
-const share = (path: string, init: RequestInit = {}) =>
-  SELF.fetch(`https://share.test${path}`, { redirect: 'manual', ...init, headers: { ...LOCAL, ...(init.headers as Record<string, string>) } });
+/** `/<port>/rest` on that port's own origin (the subdomain form: the path form serves public shares only). */
+const share = (path: string, init: RequestInit = {}) => {
+  const [, port, rest] = /^\/(\d+)(.*)$/.exec(path)!;
+  return SELF.fetch(`https://${port}-home.share.test${rest || '/'}`, { redirect: 'manual', ...init, headers: { ...LOCAL, ...(init.headers as Record<string, string>) } });
+};
 
 const headerOf = (headers: [string, string][], name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
 
@@ -148,8 +151,8 @@ describe('NodeHub tunnel', () => {
         expect(body.node).toBe('home');
         expect(body.online).toBe(true);
         expect(body.ports).toEqual([
-          { ...ports[0], url: 'https://share.test/3000/', subdomainUrl: 'https://3000-home.share.test/', mode: 'private', expiresAt: null },
-          { ...ports[1], url: 'https://share.test/5173/', subdomainUrl: 'https://5173-home.share.test/', mode: 'private', expiresAt: null },
+          { ...ports[0], url: 'https://3000-home.share.test/', subdomainUrl: 'https://3000-home.share.test/', pathUrl: 'https://share.test/3000/', mode: 'private', expiresAt: null },
+          { ...ports[1], url: 'https://5173-home.share.test/', subdomainUrl: 'https://5173-home.share.test/', pathUrl: 'https://share.test/5173/', mode: 'private', expiresAt: null },
         ]);
       },
       { timeout: 5000, interval: 20 },
@@ -191,7 +194,7 @@ async function portsOnApi(): Promise<{ port: number }[]> {
 async function expectWorkingTunnel(n: FakeNode) {
   const resP = share('/3000/still-ok');
   const open = await n.expect(FrameType.Open);
-  expect(open.head.url).toBe('/3000/still-ok');
+  expect(open.head.url).toBe('/still-ok');
   const { res, body } = await answer(n, open.streamId, resP, { status: 200, headers: [['content-type', 'text/plain']] }, ['ok']);
   expect(res.status).toBe(200);
   expect(textOfBytes(body)).toBe('ok');
@@ -207,10 +210,10 @@ describe('NodeHub forwarding HTTP', () => {
     expect(open.flags & Flags.End).toBe(Flags.End);
     expect(open.head).toMatchObject({
       method: 'GET',
-      url: '/3000/app/page?q=1&r=two',
-      target: { kind: 'port', port: 3000, prefix: '/3000' },
+      url: '/app/page?q=1&r=two',
+      target: { kind: 'port', port: 3000, prefix: '' },
       clientIp: 'local',
-      origin: 'https://share.test',
+      origin: 'https://3000-home.share.test',
     });
     expect(open.head.websocket).toBeUndefined();
     expect(headerOf(open.head.headers, 'accept')).toEqual(['text/html']);
@@ -250,8 +253,8 @@ describe('NodeHub forwarding HTTP', () => {
     // Bodies in reverse order; each goes to its own request.
     for (const open of [second, first])
       n.send(encode.data(open.streamId, bytesOf(`${open.head.target.kind === 'port' ? open.head.target.port : 0}${open.head.url}`), true));
-    expect(await a.text()).toBe('3000/3000/a');
-    expect(await b.text()).toBe('3001/3001/b');
+    expect(await a.text()).toBe('3000/a');
+    expect(await b.text()).toBe('3001/b');
   });
 
   it('should send a POST body in Data frames ending with End', async () => {
@@ -403,7 +406,7 @@ describe('NodeHub forwarding WebSockets', () => {
     const resP = share('/3000/hmr', { headers: { upgrade: 'websocket', 'sec-websocket-protocol': 'vite-hmr' } });
     const open = await n.expect(FrameType.Open);
     expect(open.head.websocket).toBe(true);
-    expect(open.head.url).toBe('/3000/hmr');
+    expect(open.head.url).toBe('/hmr');
     expect(headerOf(open.head.headers, 'upgrade')).toEqual(['websocket']);
     expect(headerOf(open.head.headers, 'sec-websocket-protocol')).toEqual(['vite-hmr']);
     n.send(encode.response(open.streamId, { status: 101, headers: [['sec-websocket-protocol', 'vite-hmr']] }, false));

@@ -23,7 +23,7 @@ import {
   type ShareRoute,
 } from '@homeport/shared';
 import { migrateOrRefuse } from './db/migrate.ts';
-import { configOf, shareUrlsOf, type Env } from './env.ts';
+import { configOf, shareUrlsFrom, shareUrlsOf, type Env } from './env.ts';
 import { StreamTable, pageResponse, type StreamTag } from './relay.ts';
 import { commandView } from './sync/commands.ts';
 import { HubSync } from './sync/hub-sync.ts';
@@ -288,18 +288,29 @@ export class NodeHub extends DurableObject<Env> {
     const url = new URL(request.url);
     const clientIp = head.clientIp ?? '';
     const { ownerId } = await this.#identity();
-    // The owner: the local owner, an owner's API token (resolved by the Worker) or the owner's handshake cookie.
-    const owner = info.local || (info.userId !== null && info.userId === ownerId) || (await this.#owners.isOwner(request.headers.get('cookie'), ownerId));
     const origin = head.origin ?? url.origin;
+    const node = request.headers.get(HUB_NODE)!;
+    // The path form puts every port on one origin: no credential a browser holds counts there.
+    const pathForm = info.form === 'path';
+    // The owner: an owner's API token (resolved by the Worker) or the local owner's key, both
+    // bearer tokens a browser never attaches by itself; off the path form also the owner's
+    // handshake cookie, minted for this very origin.
+    const owner =
+      (info.userId !== null && info.userId === ownerId) || info.local || (!pathForm && (await this.#owners.isOwner(request.headers.get('cookie'), ownerId, origin)));
     const handshake = url.pathname.slice(target.prefix.length) === OWNER_PATH;
+    const ownUrl = shareUrlsFrom(configOf(this.env), node).subdomainUrl(target.port).slice(0, -1) + url.pathname.slice(target.prefix.length) + url.search;
     const result = handshake
-      ? { pass: false as const, ...(await this.#owners.redeem(request, { ownerId, origin, prefix: target.prefix, secure: info.secure })) }
+      ? pathForm
+        ? { pass: false as const, ok: false, response: pageResponse(pages.ownOrigin(ownUrl)) }
+        : { pass: false as const, ...(await this.#owners.redeem(request, { ownerId, origin, prefix: target.prefix, secure: info.secure })) }
       : await gate(request, share, this.#shares, {
           prefix: target.prefix,
           owner,
+          pathForm,
+          ownUrl,
           clientIp,
           secure: info.secure,
-          ownerLink: ownerLinkOf(configOf(this.env), request.headers.get(HUB_NODE)!, origin + url.pathname + url.search),
+          ownerLink: ownerLinkOf(configOf(this.env), node, origin + url.pathname + url.search),
         });
     const entry = {
       at: Date.now(),

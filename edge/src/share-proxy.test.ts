@@ -28,13 +28,44 @@ describe('the share host', () => {
     expect(withQuery.headers.get('location')).toBe('/3000/?a=1&b=2');
   });
 
+  it('should send a root-absolute request into the prefix its Referer lies under, with a 307 that keeps the method', async () => {
+    for (const [host, path] of [
+      ['share.test', '/@vite/client'],
+      ['share.test', '/_next/static/chunks/main.js?v=1'],
+      ['laptop.share.test', '/main.js'],
+    ]) {
+      const res = await SELF.fetch(`https://${host}${path}`, { method: 'POST', body: 'x', headers: { ...LOCAL, referer: `https://${host}/5173/app/` }, redirect: 'manual' });
+      expect(res.status, path).toBe(307);
+      expect(res.headers.get('location')).toBe(`/5173${path}`);
+    }
+  });
+
+  it('should explain the path form, with the port\'s own origin, where no Referer places the request or it is a WebSocket', async () => {
+    const cases: [Record<string, string>, string | null][] = [
+      [{}, null],
+      [{ referer: 'https://elsewhere.test/5173/' }, null],
+      [{ referer: 'https://share.test/' }, null],
+      [{ referer: 'https://share.test/5173/', upgrade: 'websocket' }, 'https://5173-home.share.test/'],
+    ];
+    for (const [headers, link] of cases) {
+      const res = await get('https://share.test/@vite/client', { ...LOCAL, ...headers });
+      expect(res.status, JSON.stringify(headers)).toBe(404);
+      const body = await res.text();
+      expect(body).toContain('Not under a port');
+      expect(body).toContain('&#60;port&#62;-&#60;node&#62;.&#60;share host&#62;');
+      expect(body).not.toContain('<script');
+      if (link) expect(body).toContain(`href="${link}"`);
+      else expect(body).not.toContain('<a href');
+    }
+  });
+
   it('should never answer the dashboard API: /api/* is a 404 share page, not JSON', async () => {
     for (const path of ['/api/nodes', '/api/nodes/home/ports', '/api/tunnel', '/api/nodes/home/api/status']) {
       const res = await get(`https://share.test${path}`);
       expect(res.status, path).toBe(404);
       expect(res.headers.get('content-type')).toContain('text/html');
       const body = await res.text();
-      expect(body).toContain('A share URL starts with the port');
+      expect(body).toContain('Not under a port');
       expect(body).not.toContain('"nodes"');
     }
   });

@@ -1,17 +1,20 @@
 /**
  * @module
- * Requests on the share host: find the node and port, note who asks (the local owner by
- * its `hpl_` key, or the user behind an `hpt_` API token), and hand the request to that node's hub object,
- * which applies the share's policy. Share traffic never touches a global object, except to
- * resolve an API token when a request carries one.
+ * Requests on the share host: find the node and port from the Host (and in the path form
+ * the path), note who asks (the local owner by its `hpl_` key, or the user behind an `hpt_` API token), and
+ * hand the request to that node's hub object, which applies the share's policy. Share
+ * traffic never touches a global object, except to resolve an API token when a request
+ * carries one. Old links (`/s/<slug>/`) move to their link host; requests outside any
+ * port on a path-form host are placed by their Referer (shares/path-form.ts).
  */
-import { hostnameOf, pages, routeShareRequest, type RequestHead } from '@homeport/shared';
+import { hostnameOf, pages, pathFormNodeOf, routeShareRequest, type RequestHead } from '@homeport/shared';
 import { LOCAL_KEY_PREFIX, clientIpOf, isLocalOwnerKey } from './access.ts';
-import type { EdgeConfig, Env } from './env.ts';
+import { shareUrlsFrom, type EdgeConfig, type Env } from './env.ts';
 import { scopeFor } from './identity/middleware.ts';
 import { TOKEN_PREFIX, apiTokenOf, bearerOf } from './identity/principal.ts';
 import { HUB_NODE, HUB_ROUTE, HUB_SHARE, HUB_TARGET, type ShareRequestInfo } from './node-hub.ts';
 import { pageResponse } from './relay.ts';
+import { pathFormFallback } from './shares/path-form.ts';
 
 /** Headers a visitor may not send through: ours, and hop-by-hop ones. */
 const DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host']);
@@ -25,10 +28,22 @@ export function isShareHost(host: string, config: EdgeConfig): boolean {
 export async function handleShare(request: Request, env: Env, config: EdgeConfig): Promise<Response> {
   const url = new URL(request.url);
   const host = request.headers.get('host') ?? url.host;
-  const result = routeShareRequest(hostnameOf(host), url.pathname, config.shareHostname, config.defaultNode);
+  const hostname = hostnameOf(host);
+  const result = routeShareRequest(hostname, url.pathname, config.shareHostname, config.defaultNode);
   if (!result) return pageResponse(pages.notFound('This host serves no shares.'));
-  if (!result.ok) return pageResponse(result.status === 400 ? pages.badRequest(result.message) : pages.notFound(result.message));
+  if (!result.ok) {
+    const pathNode = result.status === 404 ? pathFormNodeOf(hostname, config.shareHostname, config.defaultNode) : null;
+    if (pathNode !== null) return pathFormFallback(request, hostname, pathNode, config);
+    return pageResponse(result.status === 400 ? pages.badRequest(result.message) : pages.notFound(result.message));
+  }
   const { route } = result;
+  if (route.mode === 'slug' && route.prefix) {
+    // An old link: the same share now lives on a host of its own.
+    const linkUrl = shareUrlsFrom(config, route.node).linkUrl(route.slug!);
+    if (linkUrl === null) return pageResponse(pages.notFound(`Node "${route.node}" has an id too long for a link host; ask its owner for the share's own URL.`));
+    const rest = url.pathname.slice(route.prefix.length) || '/';
+    return new Response(null, { status: 308, headers: { location: linkUrl.slice(0, -1) + rest + url.search } });
+  }
   if (route.needsSlash) return new Response(null, { status: 308, headers: { location: `${route.prefix}/${url.search}` } });
 
   // `hpt_` and `hpl_` tokens are ours: they name the owner (or nobody) and never reach the app.

@@ -88,6 +88,9 @@ export function createApi(deps: ApiDeps) {
       tunnel: tunnel ? tunnel.status : { state: 'disabled', edgeUrl: null },
       scan: { low: state.config.scanLow, high: state.config.scanHigh, intervalMs: state.config.scanIntervalMs, lastScanAt: state.lastScanAt, ports: state.ports.length },
       lan: { url: `http://${state.config.lanHost}:${state.config.lanPort}/` },
+      /** the subdomain form, with {port} to fill in: the URLs to give first */
+      shareUrlTemplate: state.welcome?.subdomainUrlTemplate ?? null,
+      /** the path form's base (opt-in per port) */
       shareBaseUrl: state.welcome?.shareBaseUrl ?? null,
       dashboardUrl: state.welcome?.dashboardUrl ?? null,
     });
@@ -105,15 +108,19 @@ export function createApi(deps: ApiDeps) {
   app.get('/api/ports/:port/url', (c) => {
     const port = portParam(c.req.param('port'));
     if (!state.inRange(port)) throw new HTTPException(400, { message: `port ${port} is outside the share range ${state.config.scanLow}-${state.config.scanHigh}` });
-    return c.json({ port, listening: state.ports.some((p) => p.port === port), ...state.urlsOf(port) });
+    return c.json({ port, listening: state.ports.some((p) => p.port === port), pathForm: state.settings.get(port).pathForm, ...state.urlsOf(port) });
   });
 
   app.patch('/api/ports/:port/settings', async (c) => {
     const port = portParam(c.req.param('port'));
     const body = await c.req.json().catch(() => null);
-    if (!body || typeof body !== 'object' || (body.keepPrefix !== undefined && typeof body.keepPrefix !== 'boolean'))
-      throw new HTTPException(400, { message: 'expected {"keepPrefix": true|false}' });
-    return c.json({ port, ...state.settings.set(port, { keepPrefix: body.keepPrefix }) });
+    const flag = (name: string) => body[name] === undefined || typeof body[name] === 'boolean';
+    if (!body || typeof body !== 'object' || !flag('keepPrefix') || !flag('pathForm'))
+      throw new HTTPException(400, { message: 'expected {"pathForm": true|false, "keepPrefix": true|false} (either may be left out)' });
+    const patch: { keepPrefix?: boolean; pathForm?: boolean } = {};
+    if (body.keepPrefix !== undefined) patch.keepPrefix = body.keepPrefix;
+    if (body.pathForm !== undefined) patch.pathForm = body.pathForm;
+    return c.json({ port, ...state.settings.set(port, patch) });
   });
 
   // Shares live at the edge (the node's hub); these routes ask it through the tunnel.

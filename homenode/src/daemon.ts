@@ -112,6 +112,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
     send: (frame) => tunnel?.send(frame),
     resolvePort: (port) => state.resolvePort(port),
     keepPrefix: (port) => state.settings.get(port).keepPrefix,
+    pathFormRefusal: (port) => state.pathFormRefusal(port),
     api: (request) => Promise.resolve(api.fetch(request, { door: 'tunnel' })),
     apiWebSocket: (url) => apiWebSocketTarget(code, url),
   });

@@ -11,8 +11,12 @@ import { connectHostFor, fingerprint } from './scanner.ts';
 
 export interface PortView extends PortInfo {
   keepPrefix: boolean;
+  pathForm: boolean;
+  /** the URL to give first: the port's own origin (subdomain form) */
   url: string | null;
   subdomainUrl: string | null;
+  /** the path form (one origin for all ports; public shares, when the port turns it on) */
+  pathUrl: string | null;
   lanUrl: string;
 }
 
@@ -57,14 +61,22 @@ export class NodeState extends EventEmitter {
 
   urlsOf(port: number) {
     const lanHost = this.config.lanHost === '0.0.0.0' ? '127.0.0.1' : this.config.lanHost;
+    const subdomainUrl = this.welcome ? this.welcome.subdomainUrlTemplate.replace('{port}', String(port)) : null;
     return {
-      url: this.welcome ? `${this.welcome.shareBaseUrl}/${port}/` : null,
-      subdomainUrl: this.welcome ? this.welcome.subdomainUrlTemplate.replace('{port}', String(port)) : null,
+      url: subdomainUrl,
+      subdomainUrl,
+      pathUrl: this.welcome ? `${this.welcome.shareBaseUrl}/${port}/` : null,
       lanUrl: `http://${lanHost}:${this.config.lanPort}/${port}/`,
     };
   }
 
+  /** The page the path form answers for a port whose owner did not turn it on, or null. */
+  pathFormRefusal(port: number): ErrorPage | null {
+    return this.settings.get(port).pathForm ? null : pages.pathFormOff(port, this.urlsOf(port).url);
+  }
+
   view(port: PortInfo): PortView {
-    return { ...port, keepPrefix: this.settings.get(port.port).keepPrefix, ...this.urlsOf(port.port) };
+    const { keepPrefix, pathForm } = this.settings.get(port.port);
+    return { ...port, keepPrefix, pathForm, ...this.urlsOf(port.port) };
   }
 }

@@ -112,10 +112,17 @@ export type ShareMode = 'private' | 'password' | 'public';
 export interface ShareView {
   port: number;
   mode: ShareMode;
-  /** the link URL (`…/s/<slug>/`), null for a private port */
+  /**
+   * the link URL (`<link>-<node>.<share host>/`, its own origin), null for a private port
+   * and for a node id too long for a link host (share-route.ts)
+   */
   linkUrl: string | null;
+  /** the URL to give first: the subdomain form `<port>-<node>.<share host>/` */
   url: string;
+  /** the same as url (kept for older clients) */
   subdomainUrl: string;
+  /** the path form `<share host>/<port>/`: one origin for all ports, public shares only */
+  pathUrl: string;
   expiresAt: number | null;
   createdAt: number | null;
   /** only in the answer that created it: the bearer token for scripts (password shares) */

@@ -50,4 +50,31 @@ export const pages = {
   notFound: (message: string) => errorPage(404, 'Not found', message),
   badRequest: (message: string) => errorPage(400, 'Bad request', message),
   forbidden: (message: string) => errorPage(403, 'Not allowed', message),
+  /** a private or password share opened in the path form, which shares one origin between ports */
+  ownOrigin: (url: string) =>
+    errorPage(
+      403,
+      'Open this share at its own origin',
+      'This share is served at its own origin. The path form (/<port>/) puts every port of a node on one origin, so it serves public shares only.',
+      {},
+      { href: url, label: `Open ${url}` },
+    ),
+  /** the node's answer when the owner did not turn the path form on for a port */
+  pathFormOff: (port: number, url: string | null) =>
+    errorPage(
+      404,
+      'Path form off for this port',
+      `Port ${port} is served at its own origin. Its path form (/${port}/) is off: the owner turns it on with \`homeport port ${port} --path-form\`, for apps built with that base path.`,
+      {},
+      url ? { href: url, label: `Open ${url}` } : undefined,
+    ),
+  /** a request at the root of a path-form host that no Referer places under a port */
+  pathFormRoot: (url: string | null) =>
+    errorPage(
+      404,
+      'Not under a port',
+      'This request asks for a path outside any /<port>/ prefix. Apps that load root-absolute paths (like /@vite/client or /_next/static/…) or open their hot-reload socket at the root work at their own origin: <port>-<node>.<share host>.',
+      {},
+      url ? { href: url, label: `Open ${url}` } : undefined,
+    ),
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostnameOf, isValidNodeId, isValidPort, routePath, routeShareRequest } from './share-route.ts';
+import { MAX_LINK_NODE_ID, hostnameOf, isValidNodeId, isValidPort, linkLabelOf, parseLinkLabel, pathFormPortOf, routePath, routeShareRequest, shareUrlsFor } from './share-route.ts';
 
 const SHARE = 'share.example.com';
 const route = (hostname: string, path: string) => routeShareRequest(hostname, path, SHARE, 'home');
@@ -72,6 +72,57 @@ describe('routeShareRequest', () => {
     expect(route(`evil${SHARE}`, '/3000/')).toBeNull();
     expect(route(`${SHARE}.evil.com`, '/3000/')).toBeNull();
     expect(route('', '/3000/')).toBeNull();
+  });
+});
+
+describe('link hosts', () => {
+  const slug = 'AbCdEfGhIjKlMnOpQrSt_-';
+
+  it('should derive a DNS-safe, digit-led label from the slug and read it back', () => {
+    const label = linkLabelOf(slug, 'home')!;
+    expect(label).toMatch(/^[0-3][0-9a-v]{26}-home$/);
+    expect(parseLinkLabel(label)).toEqual({ slug, node: 'home' });
+    for (const edge of ['A'.repeat(22), '_'.repeat(22), '-'.repeat(22)]) expect(parseLinkLabel(linkLabelOf(edge, 'n')!)).toEqual({ slug: edge, node: 'n' });
+  });
+
+  it('should route a link host to its node in link form, with no prefix', () => {
+    const label = linkLabelOf(slug, 'my-box-2')!;
+    expect(route(`${label}.${SHARE}`, '/app?x=1')).toEqual({ ok: true, route: { node: 'my-box-2', port: 0, mode: 'slug', slug, prefix: '', needsSlash: false } });
+    // The path is the app's own, even /s/… or a port.
+    expect(route(`${label}.${SHARE}`, '/3000/')).toMatchObject({ ok: true, route: { mode: 'slug', prefix: '' } });
+  });
+
+  it('should never confuse a link label with a node or a port-node label', () => {
+    const label = linkLabelOf(slug, 'home')!;
+    expect(isValidNodeId(label)).toBe(false);
+    expect(route(`12345-home.${SHARE}`, '/')).toMatchObject({ route: { mode: 'subdomain' } });
+    // A node id whose start looks like a link is still a node id (a letter first).
+    expect(route(`a${label.slice(1)}.${SHARE}`, '/3000/')).toMatchObject({ route: { mode: 'path', node: `a${label.slice(1)}` } });
+  });
+
+  it('should fit one DNS label, and give no link to a node id too long for one', () => {
+    const longest = 'n'.repeat(MAX_LINK_NODE_ID);
+    expect(linkLabelOf(slug, longest)!.length).toBe(63);
+    expect(linkLabelOf(slug, longest + 'n')).toBeNull();
+    expect(shareUrlsFor('https', SHARE, longest + 'n', 'home').linkUrl(slug)).toBeNull();
+    expect(linkLabelOf('short', 'home')).toBeNull();
+  });
+
+  it('should give the URLs of a node, the subdomain and link forms on hosts of their own', () => {
+    const urls = shareUrlsFor('http', 'share.localhost:8787', 'home', 'home');
+    expect(urls.pathBaseUrl).toBe('http://share.localhost:8787');
+    expect(urls.subdomainUrl(3000)).toBe('http://3000-home.share.localhost:8787/');
+    expect(urls.linkUrl(slug)).toBe(`http://${linkLabelOf(slug, 'home')}.share.localhost:8787/`);
+    expect(shareUrlsFor('http', 'share.localhost:8787', 'box', 'home').pathBaseUrl).toBe('http://box.share.localhost:8787');
+  });
+});
+
+describe('pathFormPortOf', () => {
+  it('should read the port of a path-form page on the same host only', () => {
+    expect(pathFormPortOf(`https://${SHARE}/3000/app/`, SHARE)).toBe(3000);
+    expect(pathFormPortOf(`https://${SHARE}:8787/3000/`, SHARE)).toBe(3000);
+    for (const url of [null, 'nonsense', `https://${SHARE}/`, `https://${SHARE}/3000`, `https://other.example/3000/`, `https://${SHARE}/70000/`])
+      expect(pathFormPortOf(url, SHARE), String(url)).toBeNull();
   });
 });
 

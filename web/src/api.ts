@@ -53,8 +53,11 @@ export interface PortRow {
   cwd: string | null;
   repo: { root: string; name: string } | null;
   firstSeen?: number;
+  /** the port's own origin (subdomain form): the URL to give first */
   url: string;
   subdomainUrl: string;
+  /** the path form: one origin for all ports, public shares only */
+  pathUrl?: string;
   mode: ShareMode;
   expiresAt: number | null;
 }

@@ -5,6 +5,9 @@
  * share whoever holds the share's cookie or bearer token, everyone else gets the password
  * page (wrong attempts rate limited per client IP and share). A private, expired or
  * revoked share lets the owner only. A bearer token that opens nothing is a plain 401.
+ * The path form shares one origin between ports, so there only bearer tokens open a
+ * private or password share (browsers never attach them by themselves); everyone else
+ * gets a page that links the share's own origin, and no cookie is ever set there.
  */
 import { errorPage, pages } from '@homeport/shared';
 import { pageResponse } from '../relay.ts';
@@ -16,6 +19,10 @@ import type { ShareRow, ShareStore } from './store.ts';
 export interface GateContext {
   prefix: string;
   owner: boolean;
+  /** the request came in the path form (`<share host>/<port>/…`) */
+  pathForm: boolean;
+  /** the same page at the port's own origin (the subdomain form) */
+  ownUrl: string;
   clientIp: string;
   secure: boolean;
   /** the dashboard's handshake URL for this page, offered to the owner on refusals */
@@ -46,10 +53,19 @@ const badToken = () =>
     }),
   );
 
+/** Whether `bearer` is the password share's own access token. */
+const opensShare = async (bearer: string, share: ShareRow) => SHARE_TOKEN.test(bearer) && share.tokenHash !== null && (await sha256Hex(bearer)) === share.tokenHash;
+
 export async function gate(request: Request, share: ShareRow | null, store: ShareStore, ctx: GateContext): Promise<GateResult> {
   const url = new URL(request.url);
   const rest = url.pathname.slice(ctx.prefix.length);
   const bearer = bearerOf(request);
+  if (ctx.pathForm && share?.mode !== 'public') {
+    if (ctx.owner) return { pass: true, authenticated: true, usedToken: false };
+    if (bearer === null) return refuse(pageResponse(pages.ownOrigin(ctx.ownUrl)));
+    if (share?.mode === 'password' && (await opensShare(bearer, share))) return { pass: true, authenticated: true, usedToken: true };
+    return refuse(badToken());
+  }
   if (!share || share.mode === 'private') {
     if (ctx.owner) return { pass: true, authenticated: true, usedToken: false };
     if (bearer !== null) return refuse(badToken());
@@ -61,7 +77,7 @@ export async function gate(request: Request, share: ShareRow | null, store: Shar
   if (ctx.owner) return { pass: true, authenticated: true, usedToken: false };
 
   if (bearer !== null) {
-    if (SHARE_TOKEN.test(bearer) && share.tokenHash && (await sha256Hex(bearer)) === share.tokenHash) return { pass: true, authenticated: true, usedToken: true };
+    if (await opensShare(bearer, share)) return { pass: true, authenticated: true, usedToken: true };
     return refuse(badToken());
   }
   for (const value of shareCookiesOf(request.headers.get('cookie')))

@@ -115,7 +115,8 @@ describe('the owner by API token on the share host', () => {
   it('should open private and password shares with the owner token, and never pass the token to the app', async () => {
     node = await FakeNode.connect();
     await shareOf(3711, { mode: 'password', password: 'pw' });
-    for (const url of ['https://share.test/3710/app', 'https://share.test/3711/app', 'https://3710-home.share.test/app']) {
+    // A bearer token is no browser credential: it opens the path form too.
+    for (const url of ['https://share.test/3710/app', 'https://share.test/3711/app', 'https://3710-home.share.test/app', 'https://3711-home.share.test/app']) {
       const resP = raw(url, { ...bearer(owner.token), cookie: 'app=1' });
       const open = await node.expect(FrameType.Open);
       expect(headerOf(open.head.headers, 'authorization')).toEqual([]);
@@ -144,7 +145,7 @@ describe('the owner by API token on the share host', () => {
     }
     // The share's own token still opens its share; without any bearer the password page shows as before.
     expect((await visit('https://share.test/3713/', bearer(share.accessToken!))).status).toBe(503);
-    const page = await visit('https://share.test/3713/');
+    const page = await visit('https://3713-home.share.test/');
     expect(page.status).toBe(401);
     expect(await page.text()).toContain('Password required');
     await unshare(3713);
@@ -173,9 +174,21 @@ async function ownerLinkOn(res: Response): Promise<string> {
   return match![1].replace(/&#38;/g, '&');
 }
 
-/** Steps 1–3 of the handshake: the dashboard's redirect to the share origin. */
+/** The owner's click on the confirmation page: its form, posted from the dashboard. */
+function confirm(next: string, session = owner.session, origin = DASH) {
+  return SELF.fetch(`${DASH}/api/nodes/home/share-access`, {
+    method: 'POST',
+    headers: { 'x-test-client-ip': OWNER_IP, origin, cookie: session, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ next }).toString(),
+    redirect: 'manual',
+  });
+}
+
+/** Steps 1–3 of the handshake: the confirmation page, the click, the dashboard's redirect to the share origin. */
 async function handshakeUrl(next: string, session = owner.session): Promise<string> {
-  const res = await dash(`/api/nodes/home/share-access?next=${encodeURIComponent(next)}`, { cookie: session });
+  const page = await dash(`/api/nodes/home/share-access?next=${encodeURIComponent(next)}`, { cookie: session });
+  expect(page.status, await page.clone().text()).toBe(200);
+  const res = await confirm(next, session);
   expect(res.status, await res.clone().text()).toBe(303);
   expect(res.headers.get('cache-control')).toBe('no-store');
   return res.headers.get('location')!;
@@ -186,22 +199,36 @@ const ownerCookieOf = (res: Response) => /homeport_owner=[^;]*/.exec(res.headers
 describe('the owner by browser: the handshake across both hosts', () => {
   it('should take the owner from the private page through the dashboard to a cookie that opens the share', async () => {
     node = await FakeNode.connect();
-    const refused = await visit('https://share.test/3720/app?x=1', { 'x-test-client-ip': OWNER_IP });
+    const share = 'https://3720-home.share.test';
+    const refused = await visit(`${share}/app?x=1`, { 'x-test-client-ip': OWNER_IP });
     expect(refused.status).toBe(403);
     const link = await ownerLinkOn(refused);
-    expect(link).toBe(`${DASH}/api/nodes/home/share-access?next=${encodeURIComponent('https://share.test/3720/app?x=1')}`);
+    expect(link).toBe(`${DASH}/api/nodes/home/share-access?next=${encodeURIComponent(`${share}/app?x=1`)}`);
 
-    const res = await dash(link.slice(DASH.length), { cookie: owner.session, headers: { 'sec-fetch-dest': 'document' } });
+    // The link only shows a page of Homeport's own: it names the origin and the node, and never runs in a frame.
+    const confirmation = await dash(link.slice(DASH.length), { cookie: owner.session, headers: { 'sec-fetch-dest': 'document' } });
+    expect(confirmation.status).toBe(200);
+    expect(confirmation.headers.get('set-cookie')).toBeNull();
+    expect(confirmation.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(confirmation.headers.get('x-frame-options')).toBe('DENY');
+    const html = await confirmation.text();
+    expect(html).toContain(`<code>${share}</code>`);
+    expect(html).toContain('<code>home</code>');
+    expect(html).not.toContain('ticket');
+    expect(html).not.toContain('<script');
+    expect(html).toMatch(/<form method="post" action="\/api\/nodes\/home\/share-access">/);
+
+    const res = await confirm(`${share}/app?x=1`);
     expect(res.status).toBe(303);
     const location = new URL(res.headers.get('location')!);
-    expect(location.origin).toBe('https://share.test');
-    expect(location.pathname).toBe('/3720/__homeport/owner');
-    expect(location.searchParams.get('next')).toBe('/3720/app?x=1');
+    expect(location.origin).toBe(share);
+    expect(location.pathname).toBe('/__homeport/owner');
+    expect(location.searchParams.get('next')).toBe('/app?x=1');
     expect(location.searchParams.get('ticket')).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const landed = await visit(location.href, { 'x-test-client-ip': OWNER_IP });
     expect(landed.status).toBe(303);
-    expect(landed.headers.get('location')).toBe('/3720/app?x=1');
+    expect(landed.headers.get('location')).toBe('/app?x=1');
     const setCookie = landed.headers.get('set-cookie')!;
     const [pair, ...attributes] = setCookie.split(';').map((s) => s.trim());
     expect(pair).toMatch(/^homeport_owner=\d+\.[A-Za-z0-9_-]{43}$/);
@@ -210,7 +237,7 @@ describe('the owner by browser: the handshake across both hosts', () => {
 
     // The cookie opens the private port, and the app never sees it.
     const cookie = ownerCookieOf(landed)!;
-    const resP = raw('https://share.test/3720/app?x=1', { cookie: `${cookie}; app=1`, 'x-test-client-ip': OWNER_IP });
+    const resP = raw(`${share}/app?x=1`, { cookie: `${cookie}; app=1`, 'x-test-client-ip': OWNER_IP });
     const open = await node.expect(FrameType.Open);
     expect(headerOf(open.head.headers, 'cookie')).toEqual(['app=1']);
     expect((await answer(node, open.streamId, resP, { status: 200, headers: [] }, ['mine'])).res.status).toBe(200);
@@ -223,28 +250,32 @@ describe('the owner by browser: the handshake across both hosts', () => {
 
     // The log shows the handshake without its ticket.
     const log = (await (await SELF.fetch(`${DASH}/api/nodes/home/shares/3720/log`, { headers: LOCAL })).json()) as { entries: { path: string; status: number }[] };
-    expect(log.entries.filter((e) => e.path.startsWith('/3720/__homeport/owner')).map((e) => [e.path, e.status])).toEqual([
-      ['/3720/__homeport/owner', 400],
-      ['/3720/__homeport/owner', 303],
+    expect(log.entries.filter((e) => e.path.startsWith('/__homeport/owner')).map((e) => [e.path, e.status])).toEqual([
+      ['/__homeport/owner', 400],
+      ['/__homeport/owner', 303],
     ]);
   });
 
   it('should offer the owner link on the password page too, and let the owner cookie pass it', async () => {
     await shareOf(3721, { mode: 'password', password: 'pw' });
-    const page = await visit('https://share.test/3721/deep');
+    const page = await visit('https://3721-home.share.test/deep');
     expect(page.status).toBe(401);
-    expect(await ownerLinkOn(page)).toBe(`${DASH}/api/nodes/home/share-access?next=${encodeURIComponent('https://share.test/3721/deep')}`);
-    const landed = await visit(await handshakeUrl('https://share.test/3721/deep'));
-    expect(landed.headers.get('location')).toBe('/3721/deep');
+    expect(await ownerLinkOn(page)).toBe(`${DASH}/api/nodes/home/share-access?next=${encodeURIComponent('https://3721-home.share.test/deep')}`);
+    const landed = await visit(await handshakeUrl('https://3721-home.share.test/deep'));
+    expect(landed.headers.get('location')).toBe('/deep');
     // Node offline: the gate let the owner through to the offline page.
-    expect((await visit('https://share.test/3721/deep', { cookie: ownerCookieOf(landed)! })).status).toBe(503);
+    expect((await visit('https://3721-home.share.test/deep', { cookie: ownerCookieOf(landed)! })).status).toBe(503);
     await unshare(3721);
   });
 
-  it('should ignore a tampered, re-dated or foreign owner cookie', async () => {
-    const landed = await visit(await handshakeUrl('https://share.test/3722/'));
+  it('should ignore a tampered, re-dated or foreign owner cookie, and one minted for another origin', async () => {
+    const landed = await visit(await handshakeUrl('https://3722-home.share.test/'));
     const cookie = ownerCookieOf(landed)!;
-    expect((await visit('https://share.test/3722/', { cookie })).status).toBe(503);
+    expect((await visit('https://3722-home.share.test/', { cookie })).status).toBe(503);
+    // One origin only: not another port, not the path form, not a link host of the node.
+    const link = await shareOf(3726, { mode: 'password', password: 'pw' });
+    for (const elsewhere of ['https://3726-home.share.test/', 'https://share.test/3722/', link.linkUrl!]) expect((await visit(elsewhere, { cookie })).status, elsewhere).not.toBe(503);
+    await unshare(3726);
     const [name, value] = cookie.split('=');
     const [exp, sig] = value.split('.');
     const forged = [
@@ -255,7 +286,7 @@ describe('the owner by browser: the handshake across both hosts', () => {
       `homeport_share=${value}`,
     ];
     for (const bad of forged) {
-      const res = await visit('https://share.test/3722/', { cookie: bad });
+      const res = await visit('https://3722-home.share.test/', { cookie: bad });
       expect(res.status, bad).toBe(403);
     }
   });
@@ -274,11 +305,17 @@ describe('the owner by browser: the handshake across both hosts', () => {
       'https://share.test/',
       'https://share.test//evil.test/',
       'https://share.test.evil.test/3720/',
+      // The path form shares one origin between ports: never a handshake there.
+      'https://share.test/3720/',
+      'https://home.share.test/3720/',
+      'https://share.test/s/AAAAAAAAAAAAAAAAAAAAAA/',
+      'https://3720-other.share.test/',
     ];
     for (const next of bad) {
-      const res = await dash(`/api/nodes/home/share-access?next=${encodeURIComponent(next)}`, { cookie: owner.session });
-      expect(res.status, next).toBe(400);
-      expect(((await res.json()) as { error: string }).error).toContain('"next" must be a URL of this node\'s shares');
+      for (const res of [await dash(`/api/nodes/home/share-access?next=${encodeURIComponent(next)}`, { cookie: owner.session }), await confirm(next)]) {
+        expect(res.status, next).toBe(400);
+        expect(((await res.json()) as { error: string }).error).toContain('"next" must be');
+      }
     }
     expect((await dash('/api/nodes/home/share-access', { cookie: owner.session })).status).toBe(400);
   });
@@ -287,10 +324,8 @@ describe('the owner by browser: the handshake across both hosts', () => {
     const link = await shareOf(3723, { mode: 'public' });
     const cases: [string, string, string][] = [
       ['https://3723-home.share.test/x?y=1', 'https://3723-home.share.test/__homeport/owner', '/x?y=1'],
-      ['https://home.share.test/3723/a', 'https://home.share.test/3723/__homeport/owner', '/3723/a'],
-      [`${link.linkUrl}deep`, `${link.linkUrl}__homeport/owner`, `${new URL(link.linkUrl!).pathname}deep`],
-      ['https://share.test/3723', 'https://share.test/3723/__homeport/owner', '/3723/'],
-      ['https://share.test/3723/__homeport/login?next=/3723/a', 'https://share.test/3723/__homeport/owner', '/3723/'],
+      [`${link.linkUrl}deep`, `${link.linkUrl}__homeport/owner`, '/deep'],
+      ['https://3723-home.share.test/__homeport/login?next=/a', 'https://3723-home.share.test/__homeport/owner', '/'],
     ];
     for (const [next, path, landing] of cases) {
       const location = new URL(await handshakeUrl(next));
@@ -298,30 +333,46 @@ describe('the owner by browser: the handshake across both hosts', () => {
       expect(location.searchParams.get('next'), next).toBe(landing);
     }
     // A next changed on the way never leaves the share.
-    const location = new URL(await handshakeUrl('https://share.test/3723/'));
+    const location = new URL(await handshakeUrl('https://3723-home.share.test/'));
     location.searchParams.set('next', 'https://evil.test/');
-    expect((await visit(location.href)).headers.get('location')).toBe('/3723/');
+    expect((await visit(location.href)).headers.get('location')).toBe('/');
     await unshare(3723);
   });
 
   it('should mint tickets for the node owner only, from a page navigation, and accept them once, in time, on their origin', async () => {
-    const next = encodeURIComponent('https://share.test/3724/');
+    const share = 'https://3724-home.share.test/';
+    const next = encodeURIComponent(share);
     expect((await dash(`/api/nodes/home/share-access?next=${next}`)).status).toBe(401);
+    expect((await confirm(share, '')).status).toBe(401);
     expect((await dash(`/api/nodes/home/share-access?next=${next}`, { cookie: other.session })).status).toBe(404);
-    const local = await SELF.fetch(`${DASH}/api/nodes/home/share-access?next=${next}`, { headers: LOCAL, redirect: 'manual' });
+    expect((await confirm(share, other.session)).status).toBe(404);
+    const local = await SELF.fetch(`${DASH}/api/nodes/home/share-access`, {
+      method: 'POST',
+      headers: { ...LOCAL, origin: DASH, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `next=${next}`,
+      redirect: 'manual',
+    });
     expect(local.status).toBe(403);
     expect(((await local.json()) as { error: string }).error).toContain("only this node's owner");
-    const fromImage = await dash(`/api/nodes/home/share-access?next=${next}`, { cookie: owner.session, headers: { 'sec-fetch-dest': 'image' } });
-    expect(fromImage.status).toBe(403);
+    for (const dest of ['image', 'iframe', 'empty']) {
+      const fromPage = await dash(`/api/nodes/home/share-access?next=${next}`, { cookie: owner.session, headers: { 'sec-fetch-dest': dest } });
+      expect(fromPage.status, dest).toBe(403);
+    }
+    // The click must come from the dashboard itself: a page elsewhere cannot post the form.
+    for (const origin of ['https://3725-home.share.test', 'https://evil.test', 'null']) {
+      const crossSite = await confirm(share, owner.session, origin);
+      expect(crossSite.status, origin).toBe(403);
+      expect(crossSite.headers.get('location')).toBeNull();
+    }
 
     // A ticket used on another origin of the same node is refused, and spent.
-    const url = new URL(await handshakeUrl('https://share.test/3724/'));
-    const elsewhere = new URL(url.pathname + url.search, 'https://home.share.test');
+    const url = new URL(await handshakeUrl(share));
+    const elsewhere = new URL(url.pathname + url.search, 'https://3725-home.share.test');
     expect((await visit(elsewhere.href)).status).toBe(400);
     expect((await visit(url.href)).status).toBe(400);
 
     // A ticket older than a minute is refused.
-    const late = await handshakeUrl('https://share.test/3724/');
+    const late = await handshakeUrl(share);
     const key = `owner-ticket:${await sha256Hex(new URL(late).searchParams.get('ticket')!)}`;
     await runInDurableObject(hub(), async (_instance, state) => {
       const ticket = await state.storage.get<{ expiresAt: number }>(key);
@@ -330,21 +381,23 @@ describe('the owner by browser: the handshake across both hosts', () => {
     });
     expect((await visit(late)).status).toBe(400);
     // Unknown and malformed tickets too.
-    expect((await visit('https://share.test/3724/__homeport/owner?ticket=' + 'A'.repeat(43))).status).toBe(400);
-    expect((await visit('https://share.test/3724/__homeport/owner?ticket=x')).status).toBe(400);
-    expect((await visit('https://share.test/3724/__homeport/owner')).status).toBe(400);
+    expect((await visit(`${share}__homeport/owner?ticket=${'A'.repeat(43)}`)).status).toBe(400);
+    expect((await visit(`${share}__homeport/owner?ticket=x`)).status).toBe(400);
+    expect((await visit(`${share}__homeport/owner`)).status).toBe(400);
+    // The path form never takes a ticket: it is no origin of one share.
+    expect((await visit(`https://share.test/3724/__homeport/owner?ticket=${'A'.repeat(43)}`)).status).toBe(403);
   });
 
   it('should end the owner cookie when the node changes hands', async () => {
-    const landed = await visit(await handshakeUrl('https://share.test/3725/'));
+    const landed = await visit(await handshakeUrl('https://3725-home.share.test/'));
     const cookie = ownerCookieOf(landed)!;
-    expect((await visit('https://share.test/3725/', { cookie })).status).toBe(503);
+    expect((await visit('https://3725-home.share.test/', { cookie })).status).toBe(503);
     // What pairing and adoption tell a hub (nodes/routes.ts tellHubOwner).
     const handOver = new Request('https://hub/set-owner', { method: 'POST', body: JSON.stringify({ ownerId: other.id }) });
     handOver.headers.set('x-homeport-route', 'set-owner');
     handOver.headers.set('x-homeport-node', 'home');
     expect((await hub().fetch(handOver)).status).toBe(200);
-    expect((await visit('https://share.test/3725/', { cookie })).status).toBe(403);
+    expect((await visit('https://3725-home.share.test/', { cookie })).status).toBe(403);
   });
 });
 
@@ -381,7 +434,7 @@ async function expectOpen(n: FakeNode, socket: OpenSocket) {
 }
 
 async function loginCookie(port: number, password: string): Promise<string> {
-  const res = await visit(`https://share.test/${port}/__homeport/login`, { 'content-type': 'application/x-www-form-urlencoded' }, { method: 'POST', body: new URLSearchParams({ password }).toString() });
+  const res = await visit(`https://${port}-home.share.test/__homeport/login`, { 'content-type': 'application/x-www-form-urlencoded' }, { method: 'POST', body: new URLSearchParams({ password }).toString() });
   expect(res.status).toBe(303);
   return res.headers.get('set-cookie')!.split(';')[0];
 }
@@ -391,8 +444,8 @@ describe('revocation reaches open WebSockets', () => {
     node = await FakeNode.connect();
     await shareOf(3730, { mode: 'password', password: 'first' });
     const firstCookie = await loginCookie(3730, 'first');
-    const visitor = await openSocket(node, 'https://share.test/3730/ws', { cookie: firstCookie });
-    const ownerSocket = await openSocket(node, 'https://share.test/3730/ws', bearer(owner.token));
+    const visitor = await openSocket(node, 'https://3730-home.share.test/ws', { cookie: firstCookie });
+    const ownerSocket = await openSocket(node, 'https://3730-home.share.test/ws', bearer(owner.token));
 
     // Only the expiry changes: the visitor stays.
     await shareOf(3730, { mode: 'password', expiresIn: '2h' });
@@ -405,18 +458,19 @@ describe('revocation reaches open WebSockets', () => {
     expect(told).toMatchObject({ code: 1008, reason: 'share revoked' });
     await expectOpen(node, ownerSocket);
     // The old cookie no longer opens a new one.
-    expect((await visit('https://share.test/3730/ws', { cookie: firstCookie, upgrade: 'websocket' })).status).toBe(401);
+    expect((await visit('https://3730-home.share.test/ws', { cookie: firstCookie, upgrade: 'websocket' })).status).toBe(401);
 
-    const second = await openSocket(node, 'https://share.test/3730/ws', { cookie: await loginCookie(3730, 'second') });
+    const second = await openSocket(node, 'https://3730-home.share.test/ws', { cookie: await loginCookie(3730, 'second') });
     expect((await unshare(3730)).status).toBe(200);
     expect((await second.closed).code).toBe(1008);
     await expectOpen(node, ownerSocket);
-    expect((await visit('https://share.test/3730/ws', { upgrade: 'websocket' })).status).toBe(403);
+    expect((await visit('https://3730-home.share.test/ws', { upgrade: 'websocket' })).status).toBe(403);
   });
 
   it('should close visitors of a public share made private, and of one turned into a password share', async () => {
     node = await FakeNode.connect();
     await shareOf(3731, { mode: 'public' });
+    // A public share opens in the path form too.
     const a = await openSocket(node, 'https://share.test/3731/ws', {});
     await shareOf(3731, { mode: 'public', expiresIn: '1h' });
     await expectOpen(node, a);
@@ -432,7 +486,7 @@ describe('revocation reaches open WebSockets', () => {
     node = await FakeNode.connect();
     const share = await shareOf(3732, { mode: 'public', expiresIn: '1h' });
     const visitor = await openSocket(node, `${share.linkUrl}ws`, {});
-    const ownerSocket = await openSocket(node, 'https://share.test/3732/ws', bearer(owner.token));
+    const ownerSocket = await openSocket(node, 'https://3732-home.share.test/ws', bearer(owner.token));
     await runInDurableObject(hub(), (_instance, state) => {
       state.storage.sql.exec('UPDATE shares SET expires_at = ? WHERE port = 3732', Date.now() - 1);
     });
@@ -440,6 +494,6 @@ describe('revocation reaches open WebSockets', () => {
     const event = await visitor.closed;
     expect([event.code, event.reason]).toEqual([1008, 'share expired']);
     await expectOpen(node, ownerSocket);
-    expect((await visit('https://share.test/3732/')).status).toBe(403);
+    expect((await visit('https://3732-home.share.test/')).status).toBe(403);
   });
 });

@@ -1,15 +1,20 @@
 /**
  * @module
  * The owner on the share host. Sessions are host-only cookies of the dashboard host, so
- * share hosts never see them; a signed-in owner gets onto a share host by a handshake:
+ * share hosts never see them; a signed-in owner gets onto a share host by a handshake
+ * that never runs without the owner's click on a page Homeport serves itself:
  *   1. a private share's 403 page (or the password page) links to
- *      GET <dashboard>/api/nodes/:node/share-access?next=<share URL>   (owner-api.ts)
- *   2. the dashboard checks the session and `next`, and the node's hub mints a one-time
- *      ticket (60 s) for its owner and that share origin;
- *   3. 303 to <share origin><prefix>/__homeport/owner?ticket=…&next=<path>;
- *   4. the hub consumes the ticket, sets `homeport_owner` (HMAC under a per-hub secret,
- *      over the owner id and the expiry) on that share origin, and 303s to next.
- * Scripts skip all this with `Authorization: Bearer hpt_…` (share-proxy.ts).
+ *      GET <dashboard>/api/nodes/:node/share-access?next=<share URL>   (owner-api.ts),
+ *      which only shows a confirmation page naming the share origin and the node;
+ *   2. its button POSTs (same-origin: the dashboard's Origin); the dashboard checks the
+ *      session and `next`, and the node's hub mints a one-time ticket (60 s) for its
+ *      owner and that share origin;
+ *   3. 303 to <share origin>/__homeport/owner?ticket=…&next=<path>;
+ *   4. the hub consumes the ticket, sets `homeport_owner` (host-only; HMAC under a per-hub
+ *      secret, over the owner id, the origin and the expiry) on that origin, and 303s to next.
+ * `next` must be a subdomain-form or link-host URL: the path form shares one origin
+ * between ports, so no owner cookie is ever set there. Scripts skip all this with
+ * `Authorization: Bearer hpt_…` (share-proxy.ts).
  */
 import { hostnameOf, pages, routeShareRequest } from '@homeport/shared';
 import type { EdgeConfig } from '../env.ts';
@@ -33,15 +38,15 @@ interface Ticket {
 export interface ShareTarget {
   /** e.g. https://share.example.com */
   origin: string;
-  /** the share's prefix, e.g. /3000, /s/<slug> or '' (subdomain form) */
+  /** the share's prefix: '' (a host of its own) */
   prefix: string;
   /** path and query to land on, under the prefix */
   path: string;
 }
 
 /**
- * `next` as a share URL of this node (its scheme, share host and port), or null: the
- * handshake never redirects anywhere else.
+ * `next` as a subdomain-form or link-host URL of this node (its scheme, share host and
+ * port), or null: the handshake never redirects anywhere else, nor to the path form.
  */
 export function shareTargetOf(next: string | undefined, node: string, config: EdgeConfig): ShareTarget | null {
   if (!next) return null;
@@ -56,7 +61,7 @@ export function shareTargetOf(next: string | undefined, node: string, config: Ed
   // The port part of the host (":8788" or '') must be the share host's.
   if (url.host.slice(hostname.length) !== new URL(`${config.scheme}://${config.shareHost}`).host.slice(config.shareHostname.length)) return null;
   const routed = routeShareRequest(hostname, url.pathname, config.shareHostname, config.defaultNode);
-  if (!routed?.ok || routed.route.node !== node) return null;
+  if (!routed?.ok || routed.route.node !== node || routed.route.prefix !== '') return null;
   const { prefix } = routed.route;
   const rest = url.pathname.slice(prefix.length);
   // Our own pages (password form, handshake) are no place to land on: the share's home is.
@@ -115,25 +120,28 @@ export class OwnerAccess {
       const page = pages.badRequest('This owner sign-in link is not valid: it was used already or is more than a minute old. Go back and open the share again.');
       return { ok: false, response: pageResponse({ ...page, headers: { ...page.headers, ...noReferrer } }) };
     }
-    const value = await signCookie(await this.#cookieSecret(), subjectOf(ticket!.ownerId), Date.now() + OWNER_COOKIE_TTL_MS);
+    const value = await signCookie(await this.#cookieSecret(), subjectOf(ticket!.ownerId, ticket!.origin), Date.now() + OWNER_COOKIE_TTL_MS);
     const headers = new Headers({ ...noReferrer, location: safeNext(url.searchParams.get('next'), ctx.prefix) });
     headers.set('set-cookie', cookieHeader(value, '/', OWNER_COOKIE_TTL_MS, ctx.secure, OWNER_COOKIE));
     return { ok: true, response: new Response(null, { status: 303, headers }) };
   }
 
-  /** Whether the Cookie header holds a valid, unexpired owner cookie for `ownerId`; tampered ones count as none. */
-  async isOwner(cookieHeader: string | null, ownerId: string | null): Promise<boolean> {
+  /**
+   * Whether the Cookie header holds a valid, unexpired owner cookie for `ownerId`, minted
+   * for `origin` (a cookie of another share origin counts as none, as do tampered ones).
+   */
+  async isOwner(cookieHeader: string | null, ownerId: string | null, origin: string): Promise<boolean> {
     if (ownerId === null) return false;
     const values = shareCookiesOf(cookieHeader, OWNER_COOKIE).slice(0, MAX_COOKIES_CHECKED);
     if (!values.length) return false;
     const secret = await this.#cookieSecret();
-    for (const value of values) if (await verifyCookie(secret, subjectOf(ownerId), value)) return true;
+    for (const value of values) if (await verifyCookie(secret, subjectOf(ownerId, originOf(origin)), value)) return true;
     return false;
   }
 }
 
-/** What the cookie is signed over with its expiry: a change of owner ends it. */
-const subjectOf = (ownerId: string) => `owner:${ownerId}`;
+/** What the cookie is signed over with its expiry: a change of owner ends it, and it is good on one origin only. */
+const subjectOf = (ownerId: string, origin: string) => `owner:${ownerId}:${origin}`;
 
 function originOf(origin: string): string {
   try {

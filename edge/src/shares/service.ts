@@ -4,19 +4,20 @@
  * node's tunnel RPC: share.set, share.remove, share.list, share.log.
  */
 import { RPC_METHODS, isValidPort, type AccessLogEntry, type RpcMethod, type ShareView } from '@homeport/shared';
-import { shareUrlsOf, type EdgeConfig } from '../env.ts';
+import { shareUrlsFrom, type EdgeConfig } from '../env.ts';
 import { hashPassword, randomSlug, randomToken, sha256Hex } from './crypto.ts';
 import { PolicyError, checkSetParams, parseDuration } from './policy.ts';
 import type { ShareRow, ShareStore } from './store.ts';
 
 export function shareView(config: EdgeConfig, node: string, port: number, row: ShareRow | null): ShareView {
-  const urls = shareUrlsOf(config, node);
+  const urls = shareUrlsFrom(config, node);
   return {
     port,
     mode: row?.mode ?? 'private',
-    linkUrl: row ? `${urls.shareBaseUrl}/s/${row.slug}/` : null,
-    url: `${urls.shareBaseUrl}/${port}/`,
-    subdomainUrl: urls.subdomainUrlTemplate.replace('{port}', String(port)),
+    linkUrl: row ? urls.linkUrl(row.slug) : null,
+    url: urls.subdomainUrl(port),
+    subdomainUrl: urls.subdomainUrl(port),
+    pathUrl: `${urls.pathBaseUrl}/${port}/`,
     expiresAt: row?.expiresAt ?? null,
     createdAt: row?.createdAt ?? null,
   };

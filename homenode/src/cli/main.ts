@@ -25,13 +25,16 @@ const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 
 Usage:
   homeport list [--json]                 listening ports: repo, share mode, expiry, URL
-  homeport url <port> [--subdomain|--lan|--link] the share URL of a port
+  homeport url <port> [--link|--path|--lan]  the port's URL: its own origin (<port>-<node>.<share host>);
+                                         --link the share's unguessable link, --path the path form
   homeport share <port> --public [--expires 24h]           anyone with the URL may open it
   homeport share <port> --password [pw] [--expires 24h]    a password page first (asks when pw is left out)
   homeport unshare <port>                private again (owner only); old links stop working
   homeport logs <port> [--limit N] [--before ID] [--json]  who opened the share, newest first
-  homeport status [--json]               tunnel state, edge, share base URL
-  homeport port <port> --keep-prefix     keep /<port> on forwarded paths (app has that base path)
+  homeport status [--json]               tunnel state, edge, share URLs
+  homeport port <port> --path-form       let the path form <share host>/<port>/ answer (public shares only)
+  homeport port <port> --no-path-form    the path form answers with the port's own URL (the default)
+  homeport port <port> --keep-prefix     keep /<port> on forwarded paths (app has that base path; implies --path-form)
   homeport port <port> --strip-prefix    strip /<port> (the default)
   homeport reconnect                     drop the tunnel and reconnect now
   homeport help`;
@@ -43,6 +46,7 @@ interface Status {
   tunnel: TunnelStatus | { state: 'disabled'; edgeUrl: null };
   scan: { low: number; high: number; intervalMs: number; lastScanAt: number | null; ports: number };
   lan: { url: string };
+  shareUrlTemplate: string | null;
   shareBaseUrl: string | null;
   dashboardUrl: string | null;
 }
@@ -180,7 +184,7 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
       }
       case 'url': {
         const port = parsePort(args[0]);
-        const urls = await call<{ url: string | null; subdomainUrl: string | null; lanUrl: string; listening: boolean }>('GET', `/api/ports/${port}/url`);
+        const urls = await call<{ url: string | null; pathUrl: string | null; pathForm: boolean; lanUrl: string; listening: boolean }>('GET', `/api/ports/${port}/url`);
         if (flags.has('--link')) {
           const { shares } = await call<{ shares: ShareView[] }>('GET', '/api/shares');
           const share = shares.find((s) => s.port === port);
@@ -190,13 +194,20 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
           }
           return out(share.linkUrl), 0;
         }
-        const url = flags.has('--lan') ? urls.lanUrl : flags.has('--subdomain') ? urls.subdomainUrl : urls.url;
+        // The port's own origin first (--subdomain says the same); the path form only when asked.
+        const url = flags.has('--lan') ? urls.lanUrl : flags.has('--path') ? urls.pathUrl : urls.url;
         if (!url) {
           process.stderr.write('The tunnel is not connected yet, so there is no share URL; the LAN URL is ' + urls.lanUrl + '\n');
           return 1;
         }
         out(url);
         if (!urls.listening) process.stderr.write(`(nothing listens on port ${port} right now)\n`);
+        if (flags.has('--path'))
+          process.stderr.write(
+            urls.pathForm
+              ? '(the path form shares one origin with every other port: public shares only)\n'
+              : `(the path form is off for port ${port}: \`homeport port ${port} --path-form\` turns it on; public shares only)\n`,
+          );
         const shared = await call<{ shares: ShareView[] }>('GET', '/api/shares').then((r) => r.shares.find((s) => s.port === port), () => undefined);
         if (shared?.linkUrl) process.stderr.write(`(shared, ${shared.mode}: link ${shared.linkUrl}, expires ${when(shared.expiresAt)})\n`);
         return 0;
@@ -209,7 +220,8 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
           ['node', `${s.node.id} (homeportd ${s.node.version}, pid ${s.node.pid})`],
           ['tunnel', t.state + ('connectedAt' in t && t.connectedAt ? ` since ${ago(t.connectedAt)}` : '') + ('rttMs' in t && t.rttMs !== null ? `, rtt ${t.rttMs} ms` : '')],
           ['edge', t.edgeUrl ?? '(none)'],
-          ['share base', s.shareBaseUrl ?? '(not connected)'],
+          ['shares at', s.shareUrlTemplate?.replace('{port}', '<port>') ?? '(not connected)'],
+          ['path form', s.shareBaseUrl ? `${s.shareBaseUrl}/<port>/ (opt-in per port, public shares only)` : '(not connected)'],
           ['dashboard', s.dashboardUrl ?? '(not connected)'],
           ['LAN door', s.lan.url],
           ['scan', `${s.scan.low}-${s.scan.high} every ${s.scan.intervalMs / 1000}s, ${s.scan.ports} port(s), last ${ago(s.scan.lastScanAt)}`],
@@ -221,9 +233,16 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
       }
       case 'port': {
         const port = parsePort(args[0]);
-        if (!flags.has('--keep-prefix') && !flags.has('--strip-prefix')) throw new UsageError('say --keep-prefix or --strip-prefix');
-        const r = await call<{ keepPrefix: boolean }>('PATCH', `/api/ports/${port}/settings`, { keepPrefix: flags.has('--keep-prefix') });
-        out(`port ${port}: ${r.keepPrefix ? `keeps the /${port} prefix` : `prefix /${port} is stripped`}`);
+        const patch: { pathForm?: boolean; keepPrefix?: boolean } = {};
+        if (flags.has('--path-form')) patch.pathForm = true;
+        if (flags.has('--no-path-form')) patch.pathForm = false;
+        if (flags.has('--keep-prefix')) patch.keepPrefix = true;
+        if (flags.has('--strip-prefix')) patch.keepPrefix = false;
+        if (!Object.keys(patch).length) throw new UsageError('say --path-form, --no-path-form, --keep-prefix or --strip-prefix');
+        if ((flags.has('--path-form') && flags.has('--no-path-form')) || (flags.has('--keep-prefix') && flags.has('--strip-prefix'))) throw new UsageError('those options contradict each other');
+        const r = await call<{ pathForm: boolean; keepPrefix: boolean }>('PATCH', `/api/ports/${port}/settings`, patch);
+        const form = r.pathForm ? `path form on (${r.keepPrefix ? `keeps the /${port} prefix` : `prefix /${port} is stripped`})` : 'path form off (its own origin only)';
+        out(`port ${port}: ${form}`);
         return 0;
       }
       case 'reconnect':

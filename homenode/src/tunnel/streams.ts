@@ -33,6 +33,8 @@ export interface StreamDeps {
   /** where to connect for a port, or an error page when it may not be proxied */
   resolvePort(port: number): { host: string } | { page: ErrorPage };
   keepPrefix(port: number): boolean;
+  /** the page the path form answers for this port when its owner did not turn it on, or null */
+  pathFormRefusal(port: number): ErrorPage | null;
   /** the node's API */
   api(request: Request): Promise<Response>;
   /**
@@ -92,6 +94,12 @@ export class NodeStreams {
     const resolved = this.deps.resolvePort(port);
     if ('page' in resolved) {
       sendPage(this.deps.send, id, resolved.page);
+      return;
+    }
+    // A prefix means the path form, which every port must turn on (port-settings.ts).
+    const refusal = prefix ? this.deps.pathFormRefusal(port) : null;
+    if (refusal) {
+      sendPage(this.deps.send, id, refusal);
       return;
     }
     const ctx: ProxyContext = { port, prefix, keepPrefix: this.deps.keepPrefix(port), publicOrigin: head.origin, clientIp: head.clientIp };

@@ -1,8 +1,9 @@
 /**
  * @module
  * The share modal for one port: who may open it (private, password, public), the
- * password, when it ends, its links (path, subdomain and the unguessable link) with copy
- * buttons, revoke, and the way to its access log.
+ * password, when it ends, its links (its own origin first, then the unguessable link,
+ * then the path form for apps built with a base path) with copy buttons, revoke, and the
+ * way to its access log.
  */
 import { A } from '@solidjs/router';
 import { createEffect, createResource, createSignal, For, Show } from 'solid-js';
@@ -100,12 +101,12 @@ export function ShareModal(props: { node: string; port: number; onClose: () => v
   const links = () => {
     const s = share();
     const r = row();
-    const list: { label: string; url: string }[] = [];
-    if (s?.linkUrl) list.push({ label: 'Link', url: s.linkUrl });
-    const path = s?.url ?? r?.url;
-    const sub = s?.subdomainUrl ?? r?.subdomainUrl;
-    if (path) list.push({ label: 'Path', url: path });
-    if (sub) list.push({ label: 'Subdomain', url: sub });
+    const list: { key: string; label: string; url: string }[] = [];
+    const own = s?.url ?? r?.url;
+    const path = s?.pathUrl ?? r?.pathUrl;
+    if (own) list.push({ key: 'subdomain', label: 'Own origin', url: own });
+    if (s?.linkUrl) list.push({ key: 'link', label: 'Link', url: s.linkUrl });
+    if (path) list.push({ key: 'path', label: 'Path (shares one origin; for apps built with a base path)', url: path });
     return list;
   };
 
@@ -190,10 +191,10 @@ export function ShareModal(props: { node: string; port: number; onClose: () => v
               {(l) => (
                 <li class="copy-row">
                   <span class="link-label">{l.label}</span>
-                  <a href={l.url} target="_blank" rel="noopener" data-link={l.label.toLowerCase()}>
+                  <a href={l.url} target="_blank" rel="noopener" data-link={l.key}>
                     {l.url}
                   </a>
-                  <button type="button" aria-label={`Copy ${l.label.toLowerCase()} URL`} onClick={() => copy(l.url)}>
+                  <button type="button" aria-label={`Copy ${l.key} URL`} onClick={() => copy(l.url)}>
                     Copy
                   </button>
                 </li>

@@ -12,6 +12,8 @@ import { data } from '../state.ts';
 import { ui } from '../ui.ts';
 
 const PAGE = 25;
+/** How a request reached the share, in the words of the share modal. */
+const VIA: Record<string, string> = { subdomain: 'own origin', slug: 'link', path: 'path' };
 
 export default function AccessLog() {
   const params = useParams<{ node: string; port: string }>();
@@ -74,7 +76,7 @@ export default function AccessLog() {
                           </td>
                           <td class={e.status >= 400 ? 'bad' : ''}>{e.status}</td>
                           <td class="opt">{bytes(e.bytes)}</td>
-                          <td class="opt">{e.form}</td>
+                          <td class="opt">{VIA[e.form] ?? e.form}</td>
                           <td>{e.authenticated ? 'yes' : 'no'}</td>
                         </tr>
                       )}

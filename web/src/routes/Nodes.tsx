@@ -140,7 +140,7 @@ function NodeRow(props: { node: NodeSummary; onRevoke: () => void }) {
           <div class="muted small">
             <Show when={props.node.agent}>{(a) => <>{a()} · </>}</Show>
             <Show when={props.node.createdAt}>{(at) => <>paired {dateTime(at())} · </>}</Show>
-            shares at {props.node.shareBaseUrl}
+            shares at {props.node.subdomainUrlTemplate?.replace('{port}', '<port>') ?? props.node.shareBaseUrl}
           </div>
         </div>
         <Show when={!editing()}>
