@@ -38,17 +38,47 @@ export function jsonDepth(text: string, stopAt = Infinity): number {
   return deepest;
 }
 
-/** Zod's issues as one line for people: `mode: Invalid option…; Unrecognized key: "x"`. */
+const EXPECTED: Record<string, string> = { boolean: 'true or false', string: 'a string', number: 'a number', object: 'a JSON object', array: 'a list', record: 'a JSON object' };
+
+/**
+ * Zod's messages say "Invalid input: expected boolean, received string"; ours name the
+ * field and what it takes. Messages a schema sets itself win over these.
+ */
+export function friendlyIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  const where = issue.path?.length ? issue.path.join('.') : 'the body';
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.input === undefined ? `${where} is required` : `${where} must be ${EXPECTED[issue.expected] ?? issue.expected}`;
+    case 'unrecognized_keys': {
+      const shape = (issue.inst as { def?: { shape?: object } } | undefined)?.def?.shape;
+      const known = shape ? `; it takes ${Object.keys(shape).join(', ')}` : '';
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}${issue.path?.length ? ` in ${where}` : ''}${known}`;
+    }
+    case 'too_big':
+      if (issue.origin === 'string') return `${where} is longer than ${issue.maximum} characters`;
+      if (issue.origin === 'array') return `${where} has more than ${issue.maximum} entries`;
+      return `${where} must be at most ${issue.maximum}`;
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? `${where} must not be empty` : `${where} must have at least ${issue.minimum} characters`;
+      return `${where} must be at least ${issue.minimum}`;
+    case 'invalid_value':
+      return `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return undefined;
+  }
+}
+
+/** Zod's issues as one line for people (the first few, each naming its field). */
 export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) => issue.message)
     .join('; ');
 }
 
 /** The schema's output for `value`, or an HTTP 400 naming what is wrong (for doors that are not Hono routes). */
 export function parseOr400<T extends z.core.$ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = (schema as unknown as z.ZodType).safeParse(value);
+  const result = (schema as unknown as z.ZodType).safeParse(value, { error: friendlyIssue });
   if (!result.success) throw new HTTPException(400, { message: describeIssues(result.error) });
   return result.data as z.output<T>;
 }
@@ -65,9 +95,14 @@ export type JsonBodyMiddleware<T extends z.core.$ZodType> = MiddlewareHandler<En
 /** Middleware that validates the JSON body against `schema` (use a strict object: unknown keys are refused). */
 export function jsonBody<T extends z.core.$ZodType>(schema: T, { maxBytes = MAX_JSON_BYTES }: JsonBodyOptions = {}): JsonBodyMiddleware<T> {
   // zod-validator's types name the zod its package resolves (an older 4.0 under zod 3.25), not ours: same API, other declarations
-  const validate = zValidator('json', schema as unknown as Parameters<typeof zValidator>[1], (result) => {
-    if (!result.success) throw new HTTPException(400, { message: describeIssues(result.error as unknown as z.core.$ZodError) });
-  });
+  const validate = zValidator(
+    'json',
+    schema as unknown as Parameters<typeof zValidator>[1],
+    (result) => {
+      if (!result.success) throw new HTTPException(400, { message: describeIssues(result.error as unknown as z.core.$ZodError) });
+    },
+    { validationFunction: (s, value) => (s as unknown as z.ZodType).safeParseAsync(value, { error: friendlyIssue }) as never },
+  );
   const tooLarge = () => {
     throw new HTTPException(413, { message: `the body is larger than ${sizeText(maxBytes)}` });
   };
