@@ -17,5 +17,5 @@ export const shareSetBody = z.strictObject({
 });
 export type ShareSetBody = z.output<typeof shareSetBody>;
 
-/** share.set as the hub takes it (over the tunnel or from the owner API): the body plus the port. */
-export const shareSetParams = shareSetBody.extend({ port: z.coerce.number<unknown>() });
+/** share.set as the hub takes it (over the tunnel or from the owner API): the body plus the port (a number, or the path's text). */
+export const shareSetParams = shareSetBody.extend({ port: z.unknown() });
