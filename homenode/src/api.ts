@@ -8,6 +8,10 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
+import { jsonBody } from '@homeport/shared/json-body';
+import { portSettingsBody } from '@homeport/shared/schemas/node-api';
+import { MAX_SHARE_BODY_BYTES, shareSetBody } from '@homeport/shared/schemas/shares';
+import { answerError } from './api-errors.ts';
 import { agentsApi, type AgentsApiDeps } from './agents/api.ts';
 import type { NodeState } from './node-state.ts';
 import { codeApi, type CodeApiDeps } from './code/api.ts';
@@ -72,10 +76,7 @@ function portParam(raw: string): number {
 export function createApi(deps: ApiDeps) {
   const { state } = deps;
   const app = new Hono<ApiEnv>();
-  app.onError((error, c) => {
-    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-    return c.json({ error: 'internal error' }, 500);
-  });
+  app.onError((error, c) => answerError(error, c));
   app.use('*', doorGuard(deps.localToken));
   // Queued commands from the edge run once, even when delivered again after a drop.
   if (deps.commandMemory) app.use('*', commandOnce(deps.commandMemory));
@@ -111,16 +112,9 @@ export function createApi(deps: ApiDeps) {
     return c.json({ port, listening: state.ports.some((p) => p.port === port), pathForm: state.settings.get(port).pathForm, ...state.urlsOf(port) });
   });
 
-  app.patch('/api/ports/:port/settings', async (c) => {
+  app.patch('/api/ports/:port/settings', jsonBody(portSettingsBody), async (c) => {
     const port = portParam(c.req.param('port'));
-    const body = await c.req.json().catch(() => null);
-    const flag = (name: string) => body[name] === undefined || typeof body[name] === 'boolean';
-    if (!body || typeof body !== 'object' || !flag('keepPrefix') || !flag('pathForm'))
-      throw new HTTPException(400, { message: 'expected {"pathForm": true|false, "keepPrefix": true|false} (either may be left out)' });
-    const patch: { keepPrefix?: boolean; pathForm?: boolean } = {};
-    if (body.keepPrefix !== undefined) patch.keepPrefix = body.keepPrefix;
-    if (body.pathForm !== undefined) patch.pathForm = body.pathForm;
-    return c.json({ port, ...state.settings.set(port, patch) });
+    return c.json({ port, ...state.settings.set(port, c.req.valid('json')) });
   });
 
   // Shares live at the edge (the node's hub); these routes ask it through the tunnel.
@@ -137,11 +131,9 @@ export function createApi(deps: ApiDeps) {
 
   app.get('/api/shares', async (c) => c.json(await edge('share.list', {})));
 
-  app.put('/api/shares/:port', async (c) => {
+  app.put('/api/shares/:port', jsonBody(shareSetBody, { maxBytes: MAX_SHARE_BODY_BYTES }), async (c) => {
     const port = portParam(c.req.param('port'));
-    const body = await c.req.json().catch(() => null);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HTTPException(400, { message: 'expected {"mode": "private"|"password"|"public", "password"?: "…", "expiresIn"?: "24h"}' });
-    return c.json(await edge('share.set', { ...body, port }));
+    return c.json(await edge('share.set', { ...c.req.valid('json'), port }));
   });
 
   app.delete('/api/shares/:port', async (c) => c.json(await edge('share.remove', { port: portParam(c.req.param('port')) })));

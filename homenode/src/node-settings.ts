@@ -4,6 +4,7 @@
  * in the `settings` table. Every key is declared here with its default and a check;
  * unknown keys and bad values are refused with a message meant for people.
  */
+import type { NodeSettingsBody } from '@homeport/shared/schemas/node-api';
 import { recordChange, schema, type Store } from './db/index.ts';
 
 interface SettingSpec<T> {
@@ -112,6 +113,10 @@ export const SETTINGS = {
   } satisfies SettingSpec<number>,
 };
 
+// the wire schema of PUT /api/settings (shared) and this table name the same settings
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+true satisfies SameKeys<keyof typeof SETTINGS, keyof NodeSettingsBody>;
+
 export type SettingKey = keyof typeof SETTINGS;
 export type Settings = { [K in SettingKey]: (typeof SETTINGS)[K]['default'] };
 
@@ -124,7 +129,7 @@ export class NodeSettings {
   async all(): Promise<Settings> {
     const rows = await this.store.db.select().from(schema.settings);
     const values = Object.fromEntries(Object.entries(SETTINGS).map(([key, spec]) => [key, spec.default])) as Settings;
-    for (const row of rows) if (row.key in SETTINGS) (values as Record<string, unknown>)[row.key] = JSON.parse(row.value);
+    for (const row of rows) if (Object.hasOwn(SETTINGS, row.key)) (values as Record<string, unknown>)[row.key] = JSON.parse(row.value);
     return values;
   }
 
@@ -137,7 +142,8 @@ export class NodeSettings {
     if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw new InvalidSettings(`expected a JSON object of settings: ${Object.keys(SETTINGS).join(', ')}`);
     const parsed: [SettingKey, unknown][] = [];
     for (const [key, value] of Object.entries(patch)) {
-      if (!(key in SETTINGS)) throw new InvalidSettings(`unknown setting "${key}"; the settings are ${Object.keys(SETTINGS).join(', ')}`);
+      // own keys only: "toString" or "__proto__" are in every object, but are no setting
+      if (!Object.hasOwn(SETTINGS, key)) throw new InvalidSettings(`unknown setting "${key}"; the settings are ${Object.keys(SETTINGS).join(', ')}`);
       try {
         parsed.push([key as SettingKey, SETTINGS[key as SettingKey].parse(value)]);
       } catch (error) {

@@ -17,13 +17,14 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import { isValidNodeId } from '@homeport/shared';
+import { jsonBody } from '@homeport/shared/json-body';
+import { pairBody, renameNodeBody } from '@homeport/shared/schemas/node-names';
 import { clientIpOf } from '../access.ts';
 import { configOf, shareUrlsOf, type EdgeConfig, type Env } from '../env.ts';
 import { hubCall } from '../hub-client.ts';
 import { directoryOf, type NodeInfo } from '../identity/directory.ts';
 import type { ApiEnv } from '../identity/middleware.ts';
 import type { Principal } from '../identity/principal.ts';
-import { jsonBody, requiredString } from '../identity/routes.ts';
 import { randomSecret, sha256Hex } from '../identity/secrets.ts';
 import { webhooksOf } from '../webhooks/webhooks-do.ts';
 
@@ -35,7 +36,8 @@ const CODE_SHAPE = /^[A-Z2-9]{8}$/;
 /** Wrong codes per client IP per window: 8 characters of 31 make guessing hopeless at this rate. */
 const PAIR_LIMIT = 10;
 const PAIR_WINDOW_MS = 10 * 60_000;
-const MAX_NAME = 60;
+/** Pairing and rename bodies are a code and a name. */
+const MAX_NODE_BODY = 4 * 1024;
 
 export type NodeEnv = ApiEnv & { Variables: { node: NodeInfo } };
 
@@ -47,13 +49,6 @@ function newPairingCode(): string {
 /** "abcd-efgh", "ABCD EFGH" → "ABCDEFGH". */
 export function normalizeCode(text: string): string {
   return text.toUpperCase().replace(/[\s-]/g, '');
-}
-
-function nodeName(raw: unknown): string {
-  if (typeof raw !== 'string' || !raw.trim()) throw new HTTPException(400, { message: '"name" is required (a string)' });
-  const name = raw.trim();
-  if (name.length > MAX_NAME) throw new HTTPException(400, { message: `"name" must be at most ${MAX_NAME} characters` });
-  return name;
 }
 
 /** Whether a caller may see and manage a node: its owner, or the loopback owner of a local-mode edge. */
@@ -86,16 +81,15 @@ async function nodeView(env: Env, config: EdgeConfig, node: NodeInfo) {
 /** POST /api/pair: mounted before the sign-in guard. */
 export const pairRoutes = new Hono<ApiEnv>();
 
-pairRoutes.post('/pair', async (c) => {
+pairRoutes.post('/pair', jsonBody(pairBody, { maxBytes: MAX_NODE_BODY }), async (c) => {
   const limitKey = `pair-ip:${clientIpOf(c.req.raw, configOf(c.env))}`;
   const wait = await directoryOf(c.env).limitWait(limitKey, PAIR_LIMIT);
   if (wait > 0) {
     c.header('retry-after', String(Math.ceil(wait / 1000)));
     throw new HTTPException(429, { message: `too many pairing attempts; try again in ${Math.ceil(wait / 1000)} seconds` });
   }
-  const body = await jsonBody(c);
-  const code = normalizeCode(requiredString(body, 'code'));
-  const name = nodeName(body.name);
+  const { name, ...body } = c.req.valid('json');
+  const code = normalizeCode(body.code);
   const token = randomSecret(NODE_TOKEN_PREFIX);
   const node = CODE_SHAPE.test(code) ? await directoryOf(c.env).pair(await sha256Hex(code), name, await sha256Hex(token)) : null;
   // One answer for unknown, used and expired codes: a guesser learns nothing.
@@ -128,8 +122,8 @@ nodeRoutes.get('/nodes', async (c) => {
 
 nodeRoutes.get('/nodes/:node', async (c) => c.json({ node: await nodeView(c.env, configOf(c.env), c.get('node')) }));
 
-nodeRoutes.patch('/nodes/:node', async (c) => {
-  const name = nodeName((await jsonBody(c)).name);
+nodeRoutes.patch('/nodes/:node', jsonBody(renameNodeBody, { maxBytes: MAX_NODE_BODY }), async (c) => {
+  const { name } = c.req.valid('json');
   const node = await directoryOf(c.env).renameNode(c.get('node').id, name);
   if (!node) throw new HTTPException(404, { message: 'no such node' });
   return c.json({ node: await nodeView(c.env, configOf(c.env), node) });

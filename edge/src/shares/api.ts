@@ -9,6 +9,8 @@
  */
 import { Hono, type Context } from 'hono';
 import { isValidNodeId } from '@homeport/shared';
+import { jsonBody } from '@homeport/shared/json-body';
+import { MAX_SHARE_BODY_BYTES, shareSetBody } from '@homeport/shared/schemas/shares';
 import type { Env } from '../env.ts';
 import { HUB_NODE, HUB_ROUTE } from '../node-hub.ts';
 
@@ -27,11 +29,10 @@ async function call(c: Context<{ Bindings: Env }>, method: string, params: Recor
 
 sharesApi.get('/api/nodes/:node/shares', (c) => call(c, 'share.list', {}));
 
-sharesApi.put('/api/nodes/:node/shares/:port', async (c) => {
-  const body = await c.req.json().catch(() => null);
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return c.json({ error: 'expected a JSON object like {"mode": "password", "password": "…", "expiresIn": "24h"}' }, 400);
-  return call(c, 'share.set', { ...body, port: c.req.param('port') });
-});
+// Checked here, before the tunnel: only the three known fields, a few KiB, travel on.
+sharesApi.put('/api/nodes/:node/shares/:port', jsonBody(shareSetBody, { maxBytes: MAX_SHARE_BODY_BYTES }), async (c) =>
+  call(c, 'share.set', { ...c.req.valid('json'), port: c.req.param('port') }),
+);
 
 sharesApi.delete('/api/nodes/:node/shares/:port', (c) => call(c, 'share.remove', { port: c.req.param('port') }));
 

@@ -5,11 +5,12 @@
  * revoke visitors already in.
  */
 import { isValidPort, type ShareMode, type ShareSetParams } from '@homeport/shared';
+import { describeIssues, friendlyIssue } from '@homeport/shared/json-body';
+import { SHARE_MODES, shareSetParams } from '@homeport/shared/schemas/shares';
 import type { ShareRow } from './store.ts';
 
-export const MODES: readonly ShareMode[] = ['private', 'password', 'public'];
+export const MODES: readonly ShareMode[] = SHARE_MODES;
 export const MAX_EXPIRY_MS = 90 * 24 * 3600_000;
-export const MAX_PASSWORD_LENGTH = 256;
 /** a password-share cookie lives at most this long (and never past the share's expiry) */
 export const COOKIE_TTL_MS = 12 * 3600_000;
 export const COOKIE_NAME = 'homeport_share';
@@ -54,19 +55,15 @@ export class PolicyError extends Error {
 
 /** Checks share.set input from the owner API or the node; throws PolicyError with a message meant for people. */
 export function checkSetParams(raw: unknown): ShareSetParams {
-  if (!raw || typeof raw !== 'object') throw new PolicyError('expected a JSON object like {"mode": "password", "password": "…", "expiresIn": "24h"}');
-  const p = raw as Record<string, unknown>;
+  // the same strict schema as the owner API's door: the node's RPC is a door too
+  const parsed = shareSetParams.safeParse(raw, { error: friendlyIssue });
+  if (!parsed.success) throw new PolicyError(describeIssues(parsed.error));
+  const p = parsed.data;
   const port = Number(p.port);
   if (!isValidPort(port)) throw new PolicyError(`"${String(p.port)}" is not a port (1-65535)`);
-  if (typeof p.mode !== 'string' || !MODES.includes(p.mode as ShareMode)) throw new PolicyError(`mode must be one of ${MODES.join(', ')}`);
-  if (p.password !== undefined && p.password !== null) {
-    if (typeof p.password !== 'string' || p.password.length === 0) throw new PolicyError('password must be a non-empty string');
-    if (p.password.length > MAX_PASSWORD_LENGTH) throw new PolicyError(`password is longer than ${MAX_PASSWORD_LENGTH} characters`);
-    if (p.mode !== 'password') throw new PolicyError('a password only goes with mode "password"');
-  }
-  if (p.expiresIn !== undefined && p.expiresIn !== null && (typeof p.expiresIn !== 'string' || parseDuration(p.expiresIn) === null))
-    throw new PolicyError('expiresIn must be a duration like "30m", "24h" or "7d" (at most 90d)');
-  return { port, mode: p.mode as ShareMode, password: (p.password as string | undefined) ?? undefined, expiresIn: (p.expiresIn as string | null | undefined) ?? null };
+  if (p.password != null && p.mode !== 'password') throw new PolicyError('a password only goes with mode "password"');
+  if (p.expiresIn != null && parseDuration(p.expiresIn) === null) throw new PolicyError('expiresIn must be a duration like "30m", "24h" or "7d" (at most 90d)');
+  return { port, mode: p.mode, password: p.password ?? undefined, expiresIn: p.expiresIn ?? null };
 }
 
 export function cookieHeader(value: string, path: string, maxAgeMs: number, secure: boolean, name = COOKIE_NAME): string {

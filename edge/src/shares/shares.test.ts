@@ -61,7 +61,7 @@ describe('share API validation', () => {
       [0, { mode: 'public' }, 'not a port'],
       [70000, { mode: 'public' }, 'not a port'],
       ['abc', { mode: 'public' }, 'not a port'],
-      [3100, [1, 2], 'expected a JSON object'],
+      [3100, [1, 2], 'the body must be a JSON object'],
     ];
     for (const [port, body, message] of cases) {
       const res = await api(`/shares/${port}`, { method: 'PUT', body: JSON.stringify(body) });

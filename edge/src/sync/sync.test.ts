@@ -1,7 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameType, encode, type EventEnvelope, type Frame, type OutboxEvent } from '@homeport/shared';
-import { FakeNode, LOCAL, bytesOf, fakeNodePerTest, waitOffline } from '../fake-node.ts';
+import { LOCAL, bytesOf, fakeNodePerTest, waitOffline, type FakeNode } from '../fake-node.ts';
 
 vi.setConfig({ testTimeout: 15_000 });
 

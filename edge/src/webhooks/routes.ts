@@ -24,7 +24,8 @@ export const MAX_ENDPOINT_BYTES = 64 * 1024;
 const REFUSED_PER_IP = 30;
 const REFUSED_WINDOW_MS = 10 * 60_000;
 const DELIVERY_ID = /^[A-Za-z0-9-]{1,50}$/;
-const EVENT_NAME = /^[a-z_]{1,50}$/;
+/** GitHub's event names: lower case, underscores and digits (projects_v2_item). */
+const EVENT_NAME = /^[a-z][a-z0-9_]{0,49}$/;
 export const ENDPOINT_ID = /^whk_[0-9a-f]{24}$/;
 
 type WebhookContext = Context<{ Bindings: Env }>;

@@ -1,7 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameType, encode, type Frame } from '@homeport/shared';
-import { FakeNode, LOCAL, LOCAL_WRITE, bytesOf, fakeNodePerTest, pairNode, waitOffline } from '../fake-node.ts';
+import { LOCAL, LOCAL_WRITE, bytesOf, fakeNodePerTest, pairNode, waitOffline, type FakeNode } from '../fake-node.ts';
 import { issueCommentCreated, issuesLabeled, ping } from './github-payloads.ts';
 import { signatureOf, signedPayload } from './signature.ts';
 

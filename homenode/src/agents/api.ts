@@ -17,7 +17,10 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
+import { jsonBody } from '@homeport/shared/json-body';
+import { anthropicKeyBody, createTaskBody, followUpBody } from '@homeport/shared/schemas/node-api';
 import type { ApiEnv } from '../api.ts';
+import { answerError } from '../api-errors.ts';
 import type { SecretStore } from '../vault.ts';
 import type { TaskEvent } from './task-events.ts';
 import { TaskError } from './task-input.ts';
@@ -31,12 +34,6 @@ export interface AgentsApiDeps {
 
 const KEEPALIVE_MS = 20_000;
 const PAGE = 1000;
-
-async function body(c: Context): Promise<Record<string, unknown>> {
-  const value = await c.req.json().catch(() => null);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new HTTPException(400, { message: 'expected a JSON object body' });
-  return value;
-}
 
 /** The seq to resume after: Last-Event-ID, else ?after=, else 0. */
 function afterOf(c: Context): number {
@@ -55,16 +52,14 @@ export function agentsApi(deps: AgentsApiDeps) {
   const app = new Hono<ApiEnv>();
   app.onError((error, c) => {
     if (error instanceof TaskError) return c.json({ error: error.message }, error.status);
-    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-    deps.log?.(`API ${c.req.method} ${c.req.path} failed: ${tasks.events.redact((error as Error).message)}`);
-    return c.json({ error: 'internal error' }, 500);
+    return answerError(error, c, deps.log && ((message) => deps.log!(tasks.events.redact(message))));
   });
 
-  app.post('/api/tasks', async (c) => c.json({ task: await tasks.create(await body(c)) }, 201));
+  app.post('/api/tasks', jsonBody(createTaskBody), async (c) => c.json({ task: await tasks.create(c.req.valid('json')) }, 201));
   app.get('/api/tasks', async (c) => c.json({ tasks: await tasks.list({ repo: c.req.query('repo') || undefined }) }));
   app.get('/api/tasks/:id', async (c) => c.json({ task: await tasks.get(c.req.param('id')) }));
   app.post('/api/tasks/:id/cancel', async (c) => c.json({ task: await tasks.cancel(c.req.param('id')) }));
-  app.post('/api/tasks/:id/messages', async (c) => c.json({ task: await tasks.followUp(c.req.param('id'), (await body(c)).prompt) }, 202));
+  app.post('/api/tasks/:id/messages', jsonBody(followUpBody), async (c) => c.json({ task: await tasks.followUp(c.req.param('id'), c.req.valid('json').prompt) }, 202));
   app.get('/api/tasks/:id/diff', async (c) => c.json(await tasks.diff(c.req.param('id'))));
 
   app.get('/api/tasks/:id/events', async (c) => {
@@ -121,9 +116,8 @@ export function agentsApi(deps: AgentsApiDeps) {
 
   // Write-only: the key is never returned, only whether it is set.
   app.get('/api/secrets/anthropic-key', async (c) => c.json(await secrets.info('anthropic-key')));
-  app.put('/api/secrets/anthropic-key', async (c) => {
-    const { key } = await body(c);
-    if (typeof key !== 'string' || !key || key.length > 1024 || /[\s\x00-\x1f]/.test(key)) throw new HTTPException(400, { message: 'expected {"key": "<an Anthropic API key, no spaces>"} (sk-ant-…)' });
+  app.put('/api/secrets/anthropic-key', jsonBody(anthropicKeyBody), async (c) => {
+    const { key } = c.req.valid('json');
     await secrets.set('anthropic-key', key);
     await tasks.refreshSecrets();
     return c.json(await secrets.info('anthropic-key'));

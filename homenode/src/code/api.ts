@@ -8,9 +8,12 @@
  *   POST /api/vscode/open {repo}   starts it if needed; the URLs that open the repo's folder
  *   *    /api/code/…               code-server itself (through the edge: owner only)
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { jsonBody } from '@homeport/shared/json-body';
+import { openVscodeBody } from '@homeport/shared/schemas/node-api';
 import type { ApiEnv } from '../api.ts';
+import { answerError } from '../api-errors.ts';
 import { CodeServerError, type CodeServer, type CodeStatus } from './code-server.ts';
 import { proxyApiRequest } from './proxy.ts';
 
@@ -44,9 +47,7 @@ export function codeApi(deps: CodeApiDeps) {
   const app = new Hono<ApiEnv>();
   app.onError((error, c) => {
     if (error instanceof CodeServerError) return c.json({ error: error.message }, error.status);
-    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-    deps.log?.(`API ${c.req.method} ${c.req.path} failed: ${(error as Error).message}`);
-    return c.json({ error: 'internal error' }, 500);
+    return answerError(error, c, deps.log);
   });
 
   const withUrls = (status: CodeStatus) => {
@@ -68,9 +69,8 @@ export function codeApi(deps: CodeApiDeps) {
     return c.json({ lines: code.logs(tail) });
   });
 
-  app.post('/api/vscode/open', async (c: Context) => {
-    const body = await c.req.json().catch(() => null);
-    if (!body || typeof body !== 'object' || typeof body.repo !== 'string' || !body.repo) throw new HTTPException(400, { message: 'expected {"repo": "<name or id>"}' });
+  app.post('/api/vscode/open', jsonBody(openVscodeBody), async (c) => {
+    const body = c.req.valid('json');
     const repo = await deps.repo(body.repo);
     if (!repo) throw new HTTPException(404, { message: `no repo "${body.repo}" (\`homeport repos\` lists them)` });
     await code.ensureRunning();

@@ -3,7 +3,9 @@
  * Routes for git in a repo: /api/repos/:repo/git… Reads (status, diff, log, identity)
  * are GETs; everything else is one POST of a structured operation (`{op, …}`).
  */
-import { flag, objectBody, repoOf, repoRootOf, repoWorkApp, type ResolveRepo } from '../files/api.ts';
+import { jsonBody } from '@homeport/shared/json-body';
+import { gitIdentityBody, gitOperationBody } from '@homeport/shared/schemas/node-api';
+import { flag, repoOf, repoRootOf, repoWorkApp, type ResolveRepo } from '../files/api.ts';
 import { getIdentity, repoStatus, runOperation, setIdentity } from './git.ts';
 
 /** Query values that are present, so absent ones stay undefined for the operation. */
@@ -29,16 +31,16 @@ export function gitApi(resolveRepo: ResolveRepo) {
     return c.json(await runOperation(root, { op: 'log', ...present({ limit: q('limit'), skip: q('skip'), ref: q('ref'), path: q('path') }) }));
   });
 
-  app.post(base, async (c) => {
+  app.post(base, jsonBody(gitOperationBody), async (c) => {
     const repo = await repoOf(c, resolveRepo);
-    return c.json(await runOperation(repo.root, await objectBody(c, '{"op": "commit", "message": "…"}'), { networkEnv: repo.gitEnv }));
+    return c.json(await runOperation(repo.root, c.req.valid('json'), { networkEnv: repo.gitEnv }));
   });
 
   app.get(`${base}/identity`, async (c) => c.json(await getIdentity(await repoRootOf(c, resolveRepo))));
 
-  app.put(`${base}/identity`, async (c) => {
+  app.put(`${base}/identity`, jsonBody(gitIdentityBody), async (c) => {
     const root = await repoRootOf(c, resolveRepo);
-    return c.json(await setIdentity(root, await objectBody(c, '{"name": "…", "email": "…"}')));
+    return c.json(await setIdentity(root, c.req.valid('json')));
   });
 
   return app;

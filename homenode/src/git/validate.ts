@@ -31,20 +31,30 @@ export function checkRevision(value: unknown, what = 'ref'): string {
   return rev;
 }
 
-/** A branch or tag name: git's own ref-name rules, checked the same way git checks them. */
+/**
+ * What is wrong with a branch or tag name, or null: git's own rules (`git check-ref-format
+ * --branch`, refs.c check_refname_format) plus the ones that keep a name from acting as
+ * a refspec in push and pull: no leading "+" (force) and no ":" (src:dst, delete).
+ */
+export function refNameProblem(name: string): string | null {
+  if (name === '') return 'is empty';
+  if (name.startsWith('-')) return 'starts with "-"';
+  if (name.startsWith('+')) return 'starts with "+", which would force the push or fetch (use forceWithLease)';
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return 'contains a space, a control character or one of ~ ^ : ? * [ \\';
+  if (name.includes('..')) return 'contains ".."';
+  if (name.includes('@{')) return 'contains "@{"';
+  if (name === '@' || name === 'HEAD') return `is "${name}", which git reserves`;
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return 'has an empty part between slashes';
+  if (name.endsWith('.')) return 'ends with "."';
+  if (name.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock'))) return 'has a part that starts with "." or ends with ".lock"';
+  return null;
+}
+
+/** A branch or tag name, checked by refNameProblem. */
 export function checkRefName(value: unknown, what: string): string {
   const name = checkValue(value, what);
-  const bad =
-    /[~^:?*[\\]/.test(name) ||
-    name.includes('..') ||
-    name.includes('@{') ||
-    name === '@' ||
-    name.startsWith('/') ||
-    name.endsWith('/') ||
-    name.endsWith('.') ||
-    name.includes('//') ||
-    name.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock'));
-  if (bad) throw refuse(400, `${what} "${name}" is not a valid git ref name`);
+  const problem = refNameProblem(name);
+  if (problem) throw refuse(400, `${what} "${name}" is not a plain git ref name: it ${problem}`);
   return name;
 }
 

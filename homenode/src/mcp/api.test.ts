@@ -35,9 +35,9 @@ async function setup() {
 describe('/api/mcp', () => {
   it('should answer bad requests with clear JSON errors and store nothing', async () => {
     const { send, store } = await setup();
-    expect(await send('POST', '/api/mcp/servers', 'not json')).toEqual({ status: 400, json: { error: 'expected a JSON object body' } });
+    expect(await send('POST', '/api/mcp/servers', 'not json')).toEqual({ status: 400, json: { error: 'Malformed JSON in request body' } });
     expect(await send('POST', '/api/mcp/servers', { name: 'x__y', command: 'c' })).toMatchObject({ status: 400, json: { error: expect.stringContaining('Use no "__" in server names') } });
-    expect(await send('POST', '/api/mcp/servers', { name: 'ok', command: 'c', secretEnv: { TOKEN: 42 } })).toMatchObject({ status: 400, json: { error: 'secretEnv: the value of TOKEN must be a string' } });
+    expect(await send('POST', '/api/mcp/servers', { name: 'ok', command: 'c', secretEnv: { TOKEN: 42 } })).toMatchObject({ status: 400, json: { error: 'secretEnv.TOKEN must be a string' } });
     expect(await store.db.select().from(schema.mcpServers)).toEqual([]);
 
     expect(await send('POST', '/api/mcp/servers', { name: 'ok', command: 'c', secretEnv: { TOKEN: 'shh-123' } })).toMatchObject({ status: 201, json: { server: { name: 'ok', secretEnv: ['TOKEN'], status: { state: 'stopped' } } } });
@@ -45,9 +45,9 @@ describe('/api/mcp', () => {
     expect(await send('POST', '/api/mcp/servers', { name: 'ok', command: 'c' })).toMatchObject({ status: 409 });
     expect(await send('GET', '/api/mcp/servers/nope')).toEqual({ status: 404, json: { error: 'no MCP server "nope" (`homeport mcp list` lists them)' } });
     expect(await send('GET', '/api/mcp/servers/ok/tools')).toMatchObject({ status: 409, json: { error: expect.stringContaining('is stopped: start it to list its tools') } });
-    expect(await send('POST', '/api/mcp/servers/ok/tools/echo/call', { arguments: {}, extra: 1 })).toEqual({ status: 400, json: { error: 'unknown field "extra": expected {"arguments": {…}}' } });
+    expect(await send('POST', '/api/mcp/servers/ok/tools/echo/call', { arguments: {}, extra: 1 })).toEqual({ status: 400, json: { error: 'unknown field "extra"; it takes arguments' } });
     expect(await send('POST', '/api/mcp/servers/ok/tools/echo/call', { arguments: {} })).toMatchObject({ status: 409, json: { error: expect.stringContaining('start it first') } });
-    expect(await send('PUT', '/api/mcp/servers/ok/tools/echo', { enabled: 'no' })).toEqual({ status: 400, json: { error: 'expected {"enabled": true|false}' } });
+    expect(await send('PUT', '/api/mcp/servers/ok/tools/echo', { enabled: 'no' })).toEqual({ status: 400, json: { error: 'enabled must be true or false' } });
     expect(await send('GET', '/api/mcp/servers/ok/logs?tail=-1')).toEqual({ status: 400, json: { error: 'tail is a number of lines from 0 to 10000' } });
     expect(await send('DELETE', '/api/mcp/servers/ok')).toEqual({ status: 200, json: { removed: 'ok' } });
     expect(await store.db.select().from(schema.secrets)).toEqual([]);

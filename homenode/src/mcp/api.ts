@@ -15,30 +15,25 @@
  *
  * Secret values go in and never come out: views list secret variable names only.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { jsonBody } from '@homeport/shared/json-body';
+import { mcpToolCallBody, mcpToolEnabledBody, registerMcpServerBody, updateMcpServerBody } from '@homeport/shared/schemas/node-api';
 import type { ApiEnv } from '../api.ts';
+import { answerError } from '../api-errors.ts';
 import { McpHubError, type McpHub } from './hub.ts';
-
-async function body(c: Context): Promise<Record<string, unknown>> {
-  const value = await c.req.json().catch(() => null);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new HTTPException(400, { message: 'expected a JSON object body' });
-  return value;
-}
 
 export function mcpApi(hub: McpHub, log?: (message: string) => void) {
   const app = new Hono<ApiEnv>();
   app.onError((error, c) => {
     if (error instanceof McpHubError) return c.json({ error: error.message }, error.status);
-    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-    log?.(`API ${c.req.method} ${c.req.path} failed: ${(error as Error).message}`);
-    return c.json({ error: 'internal error' }, 500);
+    return answerError(error, c, log);
   });
 
   app.get('/api/mcp/servers', async (c) => c.json({ servers: await hub.list() }));
-  app.post('/api/mcp/servers', async (c) => c.json({ server: await hub.register(await body(c)) }, 201));
+  app.post('/api/mcp/servers', jsonBody(registerMcpServerBody), async (c) => c.json({ server: await hub.register(c.req.valid('json')) }, 201));
   app.get('/api/mcp/servers/:name', async (c) => c.json({ server: await hub.get(c.req.param('name')) }));
-  app.put('/api/mcp/servers/:name', async (c) => c.json({ server: await hub.update(c.req.param('name'), await body(c)) }));
+  app.put('/api/mcp/servers/:name', jsonBody(updateMcpServerBody), async (c) => c.json({ server: await hub.update(c.req.param('name'), c.req.valid('json')) }));
   app.delete('/api/mcp/servers/:name', async (c) => {
     await hub.remove(c.req.param('name'));
     return c.json({ removed: c.req.param('name') });
@@ -49,15 +44,12 @@ export function mcpApi(hub: McpHub, log?: (message: string) => void) {
   app.post('/api/mcp/servers/:name/restart', async (c) => c.json({ status: await hub.restart(c.req.param('name')) }));
 
   app.get('/api/mcp/servers/:name/tools', async (c) => c.json({ tools: await hub.tools(c.req.param('name')) }));
-  app.post('/api/mcp/servers/:name/tools/:tool/call', async (c) => {
-    const b = await body(c);
-    for (const key of Object.keys(b)) if (key !== 'arguments') throw new HTTPException(400, { message: `unknown field "${key}": expected {"arguments": {…}}` });
-    const result = await hub.call(c.req.param('name'), c.req.param('tool'), b.arguments ?? {}, { signal: c.req.raw.signal });
+  app.post('/api/mcp/servers/:name/tools/:tool/call', jsonBody(mcpToolCallBody), async (c) => {
+    const result = await hub.call(c.req.param('name'), c.req.param('tool'), c.req.valid('json').arguments ?? {}, { signal: c.req.raw.signal });
     return c.json({ result });
   });
-  app.put('/api/mcp/servers/:name/tools/:tool', async (c) => {
-    const { enabled } = await body(c);
-    if (typeof enabled !== 'boolean') throw new HTTPException(400, { message: 'expected {"enabled": true|false}' });
+  app.put('/api/mcp/servers/:name/tools/:tool', jsonBody(mcpToolEnabledBody), async (c) => {
+    const { enabled } = c.req.valid('json');
     return c.json({ server: await hub.setToolEnabled(c.req.param('name'), c.req.param('tool'), enabled) });
   });
 

@@ -48,6 +48,7 @@ describe('upstreamHeaders', () => {
       ['x-forwarded-host', 'share.test'],
       ['x-forwarded-proto', 'https'],
       ['x-forwarded-for', '203.0.113.7'],
+      ['x-real-ip', '203.0.113.7'],
       ['x-forwarded-prefix', '/3000'],
     ]);
   });

@@ -1,7 +1,7 @@
 /**
  * @module
  * What changes between the visitor's request and the dev server's, and back: the path
- * prefix, the Host header dev servers check, X-Forwarded-*, and in the response the
+ * prefix, the Host header dev servers check, X-Forwarded-* and X-Real-IP, and in the response the
  * Location and cookie paths, so an app that knows nothing of /<port>/ still works.
  */
 import { isIP } from 'node:net';
@@ -17,6 +17,13 @@ export interface ProxyContext {
   publicOrigin?: string;
   clientIp?: string;
 }
+
+/**
+ * Headers in which a client states its own address. Apps behind a proxy believe them, so
+ * a visitor's are dropped; X-Forwarded-For and X-Real-IP are set from `clientIp`, the
+ * address the edge or the LAN door vouches for.
+ */
+const CLIENT_ADDRESS = new Set(['x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'cf-connecting-ip', 'fastly-client-ip']);
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -52,7 +59,7 @@ export function upstreamHeaders(headers: HeaderList, ctx: ProxyContext): HeaderL
   const named = connectionTokens(headers);
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || named.has(lower) || lower.startsWith('x-forwarded-') || lower === 'forwarded') continue;
+    if (HOP_BY_HOP.has(lower) || named.has(lower) || CLIENT_ADDRESS.has(lower) || lower.startsWith('x-forwarded-') || lower === 'forwarded') continue;
     out.push([name, value]);
   }
   out.push(['host', `localhost:${ctx.port}`]);
@@ -60,8 +67,8 @@ export function upstreamHeaders(headers: HeaderList, ctx: ProxyContext): HeaderL
     const u = new URL(ctx.publicOrigin);
     out.push(['x-forwarded-host', u.host], ['x-forwarded-proto', u.protocol.replace(':', '')]);
   }
-  // Only an address the edge or door knows (a local edge says "local": it cannot know).
-  if (ctx.clientIp && isIP(ctx.clientIp)) out.push(['x-forwarded-for', ctx.clientIp]);
+  // Only an address the edge or door vouches for (a local edge says "local": it cannot know).
+  if (ctx.clientIp && isIP(ctx.clientIp)) out.push(['x-forwarded-for', ctx.clientIp], ['x-real-ip', ctx.clientIp]);
   if (ctx.prefix) out.push(['x-forwarded-prefix', ctx.prefix]);
   return out;
 }

@@ -175,7 +175,7 @@ describe('repos API', () => {
     expect(put.json.settings).toMatchObject({ idleTimeoutMinutes: 30, githubBaseUrl: 'https://ghe.example.com/' });
     const bad = await request('PUT', '/api/settings', { idleTimeoutMinutes: 5, colour: 'red' });
     expect(bad.status).toBe(400);
-    expect(bad.json.error).toContain('unknown setting "colour"');
+    expect(bad.json.error).toContain('unknown field "colour"');
     expect((await request('GET', '/api/settings')).json.settings.idleTimeoutMinutes).toBe(30);
     expect((await request('PUT', '/api/settings', { autoRestart: 'yes' })).json.error).toBe('autoRestart must be true or false');
   });

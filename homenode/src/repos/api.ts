@@ -3,10 +3,13 @@
  * The repos, servers, settings and secrets routes of the node API, as one Hono sub-app
  * that api.ts mounts. Clone progress and server logs are Server-Sent Events.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { jsonBody } from '@homeport/shared/json-body';
+import { addRepoBody, githubTokenBody, nodeSettingsBody, repoServerSettingsBody } from '@homeport/shared/schemas/node-api';
 import type { ApiEnv } from '../api.ts';
+import { answerError } from '../api-errors.ts';
 import { InvalidSettings, type NodeSettings } from '../node-settings.ts';
 import { SupervisorError } from '../servers/supervisor.ts';
 import type { SecretStore } from '../vault.ts';
@@ -33,12 +36,6 @@ export interface RepoDetails extends RepoView {
 
 const KEEPALIVE_MS = 20_000;
 const GIT_STATUS_CONCURRENCY = 4;
-
-async function body(c: Context): Promise<Record<string, unknown>> {
-  const value = await c.req.json().catch(() => null);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new HTTPException(400, { message: 'expected a JSON object body' });
-  return value;
-}
 
 /** Maps each item with at most `limit` running at once (git status on a 2-core machine). */
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -92,9 +89,7 @@ export function reposApi(deps: ReposApiDeps) {
     if (error instanceof RepoError) return c.json({ error: error.message }, error.status);
     if (error instanceof InvalidSettings) return c.json({ error: error.message }, 400);
     if (error instanceof SupervisorError) return c.json({ error: error.message }, error.code === 'not-found' ? 404 : error.code === 'conflict' ? 409 : 400);
-    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-    deps.log?.(`API ${c.req.method} ${c.req.path} failed: ${(error as Error).message}`);
-    return c.json({ error: 'internal error' }, 500);
+    return answerError(error, c, deps.log);
   });
 
   const servers = () => {
@@ -118,9 +113,8 @@ export function reposApi(deps: ReposApiDeps) {
   app.get('/api/repos', async (c) => c.json({ repos: await mapLimited(await repos.list(), GIT_STATUS_CONCURRENCY, details) }));
 
   // {url, name?}: clone (202, progress at /progress); {path, name?}: register a local work tree (201).
-  app.post('/api/repos', async (c) => {
-    const b = await body(c);
-    if (b.url !== undefined && b.path !== undefined) throw new HTTPException(400, { message: 'give either "url" (to clone) or "path" (a folder on this machine), not both' });
+  app.post('/api/repos', jsonBody(addRepoBody), async (c) => {
+    const b = c.req.valid('json');
     if (b.path !== undefined) return c.json({ repo: await repos.register({ path: b.path, name: b.name }) }, 201);
     const repo = await repos.clone({ url: b.url, name: b.name });
     return c.json({ repo, progress: `/api/repos/${repo.id}/progress` }, 202);
@@ -161,20 +155,18 @@ export function reposApi(deps: ReposApiDeps) {
     return c.json({ ...view.server, detected: await repos.detect(await repos.find(view.id)) });
   });
 
-  app.put('/api/repos/:repo/settings', async (c) => {
-    const view = await repos.updateServer(c.req.param('repo'), await body(c));
+  app.put('/api/repos/:repo/settings', jsonBody(repoServerSettingsBody), async (c) => {
+    const view = await repos.updateServer(c.req.param('repo'), c.req.valid('json'));
     return c.json({ ...view.server, detected: await repos.detect(await repos.find(view.id)) });
   });
 
   app.get('/api/settings', async (c) => c.json({ settings: await settings.all(), githubToken: await secrets.info('github-token') }));
-  app.put('/api/settings', async (c) => c.json({ settings: await settings.update(await body(c)), githubToken: await secrets.info('github-token') }));
+  app.put('/api/settings', jsonBody(nodeSettingsBody), async (c) => c.json({ settings: await settings.update(c.req.valid('json')), githubToken: await secrets.info('github-token') }));
 
   // Write-only: the token is never returned, only whether it is set.
   app.get('/api/secrets/github-token', async (c) => c.json(await secrets.info('github-token')));
-  app.put('/api/secrets/github-token', async (c) => {
-    const { token } = await body(c);
-    if (typeof token !== 'string' || !token || token.length > 1024 || /[\s\x00-\x1f]/.test(token))
-      throw new HTTPException(400, { message: 'expected {"token": "<a GitHub token, no spaces>"} (ghp_…, github_pat_…)' });
+  app.put('/api/secrets/github-token', jsonBody(githubTokenBody), async (c) => {
+    const { token } = c.req.valid('json');
     await secrets.set('github-token', token);
     return c.json(await secrets.info('github-token'));
   });

@@ -100,10 +100,10 @@ describe('services API', () => {
 
   it('should refuse bad installs with clear errors and change nothing', async () => {
     const { request } = await setup();
-    expect(await request('POST', '/api/services', 'not json')).toMatchObject({ status: 400, json: { error: 'expected a JSON object body' } });
+    expect(await request('POST', '/api/services', 'not json')).toMatchObject({ status: 400, json: { error: 'Malformed JSON in request body' } });
     expect(await request('POST', '/api/services', { template: 'mongo-but-wrong' })).toMatchObject({ status: 400, json: { error: expect.stringContaining('no template "mongo-but-wrong" in the catalog') } });
     expect(await request('POST', '/api/services', { template: 'web', name: '-x' })).toMatchObject({ status: 400 });
-    expect(await request('POST', '/api/services', { template: 'web', grant: 'docker-socket' })).toMatchObject({ status: 400, json: { error: 'grant is a list of privileges, e.g. ["docker-socket"]' } });
+    expect(await request('POST', '/api/services', { template: 'web', grant: 'docker-socket' })).toMatchObject({ status: 400, json: { error: 'grant must be a list' } });
     const forbidden = await request('POST', '/api/services', { template: 'socket' });
     expect(forbidden.status).toBe(403);
     expect(forbidden.json).toEqual({ error: expect.stringContaining('needs your explicit grant: docker-socket'), needs: [{ grant: 'docker-socket', why: expect.any(String), parts: ['tool'] }] });

@@ -8,7 +8,10 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
+import { jsonBody } from '@homeport/shared/json-body';
+import { installServiceBody } from '@homeport/shared/schemas/node-api';
 import type { ApiEnv } from '../api.ts';
+import { answerError } from '../api-errors.ts';
 import { DockerUnavailable } from '../docker/engine.ts';
 import { pump } from '../repos/api.ts';
 import { GRANTS } from './catalog.ts';
@@ -18,12 +21,6 @@ import type { ServiceLogLine } from './logs.ts';
 export interface ServicesApiDeps {
   services: ServiceManager;
   log?: (message: string) => void;
-}
-
-async function body(c: Context): Promise<Record<string, unknown>> {
-  const value = await c.req.json().catch(() => null);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new HTTPException(400, { message: 'expected a JSON object body' });
-  return value;
 }
 
 function flag(c: Context, name: string): boolean {
@@ -38,9 +35,7 @@ export function servicesApi({ services, log }: ServicesApiDeps) {
   app.onError((error, c) => {
     if (error instanceof ServiceError) return c.json({ error: error.message, ...error.details }, error.status);
     if (error instanceof DockerUnavailable) return c.json({ error: error.message }, 503);
-    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-    log?.(`API ${c.req.method} ${c.req.path} failed: ${(error as Error).message}`);
-    return c.json({ error: 'internal error' }, 500);
+    return answerError(error, c, log);
   });
 
   app.get('/api/services/catalog', (c) =>
@@ -63,8 +58,8 @@ export function servicesApi({ services, log }: ServicesApiDeps) {
   app.get('/api/services', async (c) => c.json({ services: await services.list() }));
 
   // {template, name?, grant?}: 202 with the service (state `installing`) and where to follow the install.
-  app.post('/api/services', async (c) => {
-    const b = await body(c);
+  app.post('/api/services', jsonBody(installServiceBody), async (c) => {
+    const b = c.req.valid('json');
     const { service } = await services.install({ template: b.template, name: b.name, grant: b.grant });
     return c.json({ service, progress: `/api/services/${service.name}/progress` }, 202);
   });
