@@ -84,7 +84,8 @@ export function parseOr400<T extends z.core.$ZodType>(schema: T, value: unknown)
 }
 
 function sizeText(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`;
+  if (bytes >= 1024 * 1024) return `${bytes / (1024 * 1024)} MiB`;
+  return bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
 }
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
