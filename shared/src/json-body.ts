@@ -76,15 +76,9 @@ export function describeIssues(error: z.core.$ZodError): string {
     .join('; ');
 }
 
-/** The schema's output for `value`, or an HTTP 400 naming what is wrong (for doors that are not Hono routes). */
-export function parseOr400<T extends z.core.$ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = (schema as unknown as z.ZodType).safeParse(value, { error: friendlyIssue });
-  if (!result.success) throw new HTTPException(400, { message: describeIssues(result.error) });
-  return result.data as z.output<T>;
-}
-
 function sizeText(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`;
+  if (bytes >= 1024 * 1024) return `${bytes / (1024 * 1024)} MiB`;
+  return bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
 }
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
