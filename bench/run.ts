@@ -235,6 +235,7 @@ async function main() {
   const paths: Target[] = [
     { key: 'a', label: '(a) direct to the dev server', port: devPort, host: `127.0.0.1:${devPort}`, prefix: '', agent: agentFor(64) },
     { key: 'b', label: "(b) homeportd's LAN door", port: lanPort, host: `127.0.0.1:${lanPort}`, prefix: `/${devPort}`, agent: agentFor(64) },
+    // The port's own origin: the URL Homeport gives first (the path form serves public shares only).
     { key: 'c', label: '(c) edge + tunnel (share URL)', port: edgePort, host: `${devPort}-${stack.nodeId}.${stack.shareHost}`, prefix: '', agent: agentFor(64) },
     { key: 'd', label: '(d) bare pipe (1 MiB frames)', port: barePort, host: `127.0.0.1:${barePort}`, prefix: '', downloadQuery: `frame=${MiB}`, agent: agentFor(64) },
   ];
