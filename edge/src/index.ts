@@ -20,6 +20,7 @@ import { sharesApi } from './shares/api.ts';
 import { shareAccessApi } from './shares/owner-api.ts';
 import { webhookApi } from './webhooks/api.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
+import { answerAfterBody } from './unread-body.ts';
 
 export { NodeHub } from './node-hub.ts';
 export { Directory } from './identity/directory.ts';
@@ -113,11 +114,15 @@ api.all('/api/*', (c) => c.json({ error: 'no such API route' }, 404));
 // Everything else on the dashboard host is the web app.
 api.all('*', (c) => c.env.ASSETS.fetch(c.req.raw));
 
+/** How long a local edge waits for more of a refused body before answering anyway. */
+const DRAIN_IDLE_MS = 5_000;
+
 export default {
   async fetch(request, env, ctx) {
     const config = configOf(env);
     const host = request.headers.get('host') ?? new URL(request.url).host;
-    if (isShareHost(host, config)) return handleShare(request, env, config);
-    return api.fetch(request, env, ctx);
+    const handle = async (request: Request) => (isShareHost(host, config) ? handleShare(request, env, config) : api.fetch(request, env, ctx));
+    // Only wrangler dev breaks on answers sent before the body was read (unread-body.ts).
+    return config.localMode ? answerAfterBody(request, handle, { maxBytes: config.maxBodyBytes, idleMs: DRAIN_IDLE_MS }) : handle(request);
   },
 } satisfies ExportedHandler<Env>;
