@@ -11,6 +11,7 @@
  * done. Draining stops after `maxBytes` or `idleMs` of silence; the answer then goes out
  * anyway. Deployed edges need none of this (docs/tunnel.md).
  */
+import { withTimeout } from './relay.ts';
 
 export interface DrainLimits {
   /** the most bytes dropped after an answer is ready */
@@ -68,20 +69,15 @@ class TrackedBody {
     if (this.settled) return;
     this.#state = 'abandoned';
     let dropped = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       for (;;) {
-        const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), limits.idleMs)));
-        const read = await Promise.race([this.#source.read(), idle]);
-        clearTimeout(timer);
-        if (read === 'idle' || read.done) break;
+        const read = await withTimeout(this.#source.read(), limits.idleMs);
+        if (read === 'timeout' || read.done) break;
         dropped += read.value.byteLength;
         if (dropped > limits.maxBytes) break;
       }
     } catch {
       // the visitor went away: nothing left to read
-    } finally {
-      clearTimeout(timer);
     }
     this.#source.cancel().catch(() => {});
   }
