@@ -115,11 +115,10 @@ export async function answerAfterBody(request: Request, handle: (request: Reques
       if (held) controller.enqueue(held);
     },
   });
+  // workerd hands a compressed answer's body over decoded and encodes it again on the way out.
   return new Response(response.body.pipeThrough(holding), {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
-    // Bytes from the node are already encoded as their Content-Encoding says (relay.ts).
-    encodeBody: response.headers.has('content-encoding') ? 'manual' : 'automatic',
   });
 }

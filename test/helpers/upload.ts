@@ -38,19 +38,35 @@ export function uploadUntilAnswered(port: number, path: string, options: UploadO
     let sent = 0;
     let settled = false;
 
-    const answer = (): UploadAnswer | null => {
+    /** The whole answer once it is in (or, when `final`, what came of it). */
+    const answer = (final: boolean): UploadAnswer | null => {
       const end = received.indexOf('\r\n\r\n');
       if (end < 0) return null;
-      const lines = received.subarray(0, end).toString('latin1').split('\r\n');
+      const lines = received.subarray(0, end).toString('latin1').toLowerCase().split('\r\n');
       const status = Number(lines[0].split(' ')[1]);
-      const length = lines.find((l) => l.toLowerCase().startsWith('content-length:'));
-      const body = received.subarray(end + 4);
-      if (length && body.length < Number(length.split(':')[1])) return null;
+      const length = lines.find((l) => l.startsWith('content-length:'));
+      const chunked = lines.some((l) => l.startsWith('transfer-encoding:') && l.includes('chunked'));
+      let body = received.subarray(end + 4);
+      if (chunked) {
+        const parts: Buffer[] = [];
+        for (;;) {
+          const line = body.indexOf('\r\n');
+          const size = line < 0 ? NaN : parseInt(body.subarray(0, line).toString('latin1'), 16);
+          if (Number.isNaN(size) || body.length < line + 2 + size + 2) {
+            if (!final) return null;
+            break;
+          }
+          if (size === 0) break;
+          parts.push(body.subarray(line + 2, line + 2 + size));
+          body = body.subarray(line + 2 + size + 2);
+        }
+        body = Buffer.concat(parts);
+      } else if (length && body.length < Number(length.split(':')[1]) && !final) return null;
       return { status, text: body.toString('utf8'), sent };
     };
     const settle = (final: boolean) => {
       if (settled) return;
-      const got = answer();
+      const got = answer(final);
       if (!got && !final) return;
       settled = true;
       socket.destroy();

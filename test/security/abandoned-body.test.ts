@@ -6,6 +6,7 @@
  * The real local stack (wrangler dev + homeportd).
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_IP, ownerToken } from '../helpers/owner.ts';
 import { makeRepo, nodeApi, request, startDevServer, startTestStack, type DevServer, type TestStack } from '../helpers/stack.ts';
@@ -29,6 +30,13 @@ beforeAll(async () => {
   app = await startDevServer('upload-app');
   const repo = makeRepo('abandoned');
   repoName = (await nodeApi<{ repo: { name: string } }>(stack.socketPath, '/api/repos', 'POST', { path: repo })).repo.name;
+  const shared = await request(stack, `/api/nodes/${stack.nodeId}/shares/${app.port}`, {
+    method: 'PUT',
+    host: `localhost:${stack.edgePort}`,
+    headers: asOwner({ 'content-type': 'application/json' }),
+    body: JSON.stringify({ mode: 'public' }),
+  });
+  expect(shared.status, shared.text).toBe(200);
 });
 
 afterAll(async () => {
@@ -104,13 +112,6 @@ describe('a refused, half-read body', () => {
   });
 
   it('should leave a share working after an upload over the body limit', async () => {
-    const made = await request(stack, `/api/nodes/${stack.nodeId}/shares/${app.port}`, {
-      method: 'PUT',
-      host: `localhost:${stack.edgePort}`,
-      headers: asOwner({ 'content-type': 'application/json' }),
-      body: JSON.stringify({ mode: 'public' }),
-    });
-    expect(made.status, made.text).toBe(200);
     for (let round = 0; round < 3; round++) {
       const refused = await uploadUntilAnswered(stack.edgePort, `/${app.port}/echo`, {
         host: stack.shareHost,
@@ -122,5 +123,13 @@ describe('a refused, half-read body', () => {
       const next = await promptly('the next share request', request(stack, `/${app.port}/echo`, { headers: { 'x-test-client-ip': STRANGER_IP, connection: 'close' } }));
       expect(next.status, next.text).toBe(200);
     }
+  });
+
+  it("should deliver an app's early answer to an upload intact, compressed as the app sent it", async () => {
+    // The app answers without reading the body: the edge holds only the answer's end back.
+    const answer = await request(stack, `/${app.port}/gzip`, { method: 'POST', headers: { 'x-test-client-ip': STRANGER_IP, connection: 'close' }, body: Buffer.alloc(4 * 1024 * 1024, 'b') });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(answer.body).toString()).toBe('compressed by the dev server '.repeat(200));
   });
 });
