@@ -22,6 +22,7 @@ import { sharesApi } from './shares/api.ts';
 import { shareAccessApi } from './shares/owner-api.ts';
 import { webhookApi } from './webhooks/api.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
+import { answerAfterBody } from './unread-body.ts';
 
 export { NodeHub } from './node-hub.ts';
 export { Directory } from './identity/directory.ts';
@@ -129,14 +130,21 @@ function isDashboardHost(hostname: string, config: EdgeConfig): boolean {
 
 const plain = (status: number, text: string) => new Response(text + '\n', { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } });
 
+/** How long a local edge waits for more of a refused body before answering anyway. */
+const DRAIN_IDLE_MS = 5_000;
+
 export default {
   async fetch(request, env, ctx) {
     const config = configOf(env);
     const host = request.headers.get('host') ?? new URL(request.url).host;
-    if (host.length > 300 || !HOST_SHAPE.test(host)) return plain(400, 'Bad Host header.');
-    if (isShareHost(host, config)) return handleShare(request, env, config);
-    // DNS rebinding: a page on another name that resolves here must not reach the API.
-    if (!isDashboardHost(hostnameOf(host), config)) return plain(421, `This Homeport edge does not serve ${hostnameOf(host)}.`);
-    return api.fetch(request, env, ctx);
+    const handle = async (request: Request): Promise<Response> => {
+      if (host.length > 300 || !HOST_SHAPE.test(host)) return plain(400, 'Bad Host header.');
+      if (isShareHost(host, config)) return handleShare(request, env, config);
+      // DNS rebinding: a page on another name that resolves here must not reach the API.
+      if (!isDashboardHost(hostnameOf(host), config)) return plain(421, `This Homeport edge does not serve ${hostnameOf(host)}.`);
+      return api.fetch(request, env, ctx);
+    };
+    // Only wrangler dev breaks on answers sent before the body was read (unread-body.ts).
+    return config.localMode ? answerAfterBody(request, handle, { maxBytes: config.maxBodyBytes, idleMs: DRAIN_IDLE_MS }) : handle(request);
   },
 } satisfies ExportedHandler<Env>;

@@ -327,7 +327,7 @@ export class NodeHub extends DurableObject<Env> {
     };
     let response: Response;
     let relayed = false;
-    const finish = (bytes: number | null) => this.#log({ ...entry, status: response.status, bytes });
+    const finish = (bytes: number | null, outcome: string) => this.#log({ ...entry, status: response.status, bytes, outcome });
     if (!result.pass) response = result.response;
     else {
       // The share's own credentials stay at the edge: the app never sees our cookie or token.

@@ -36,9 +36,10 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
 /** WebSocket close codes that may not be sent on the wire. */
 const RESERVED_CLOSE = new Set([1004, 1005, 1006, 1015]);
 
+/** The message is what the access log says of a body cut short by it (shares/access-log.ts). */
 class NodeDropped extends Error {
   constructor() {
-    super('home node disconnected');
+    super('node disconnected');
   }
 }
 
@@ -89,7 +90,8 @@ class HttpStream extends RelayStream {
         this.sendWindow.grant(frame.credit);
         break;
       case FrameType.Reset:
-        this.fail(new Error(`${frame.reset.code}: ${frame.reset.message}`));
+        // The node says why in words (e.g. "the dev server broke off the response").
+        this.fail(new Error(frame.reset.message || frame.reset.code));
         break;
       default:
         this.ws?.onFrame(frame);
@@ -344,7 +346,8 @@ function withDeclaredLength(body: ReadableStream<Uint8Array>, headers: Headers):
   return fixed.readable;
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+/** `promise`, or 'timeout' once `ms` have passed. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);

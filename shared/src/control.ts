@@ -152,6 +152,12 @@ export interface AccessLogEntry {
   status: number;
   bytes: number | null;
   authenticated: boolean;
+  /**
+   * How the answer ended: 'complete' (sent in full), 'aborted: <why>' ('visitor
+   * disconnected', 'node disconnected', the dev server broke off…) with `bytes` sent until
+   * then, or 'websocket' (an upgrade; the socket's end is not logged). Null in older rows.
+   */
+  outcome: string | null;
 }
 
 /** The one event envelope (DESIGN.md, Events). */

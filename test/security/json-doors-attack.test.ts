@@ -3,7 +3,7 @@
  * session), through the local edge and the tunnel to homeportd's API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerOwner, type Owner } from '../helpers/owner.ts';
+import { ownerSession, type Owner } from '../helpers/owner.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 let stack: TestStack;
@@ -12,7 +12,7 @@ let owner: Owner;
 beforeAll(async () => {
   stack = await startTestStack();
   await stack.waitForTunnel('online');
-  owner = await registerOwner(stack, '198.51.100.82');
+  owner = await ownerSession(stack, '198.51.100.82');
 });
 
 afterAll(async () => {

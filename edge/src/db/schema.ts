@@ -44,6 +44,8 @@ export const accessLog = sqliteTable(
     status: integer('status').notNull(),
     bytes: integer('bytes'),
     authenticated: integer('authenticated', { mode: 'boolean' }).notNull(),
+    /** how the answer ended: 'complete', 'aborted: <why>' or 'websocket'; null in rows from before it was kept */
+    outcome: text('outcome'),
   },
   (t) => [index('access_log_port_id').on(t.port, t.id), index('access_log_at').on(t.at)],
 );

@@ -165,13 +165,14 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
         if (!log.entries.length) return out(`No requests through port ${port}'s share yet.`), 0;
         out(
           table([
-            ['TIME', 'CLIENT', 'METHOD', 'STATUS', 'BYTES', 'AUTH', 'FORM', 'PATH', 'USER AGENT'],
+            ['TIME', 'CLIENT', 'METHOD', 'STATUS', 'BYTES', 'ENDED', 'AUTH', 'FORM', 'PATH', 'USER AGENT'],
             ...log.entries.map((e) => [
               new Date(e.at).toISOString().slice(0, 19).replace('T', ' '),
               e.clientIp || '?',
               e.method,
               String(e.status),
               e.bytes === null ? '—' : String(e.bytes),
+              e.outcome ?? '—',
               e.authenticated ? 'yes' : 'no',
               e.form,
               e.path.slice(0, 60),

@@ -233,7 +233,7 @@ class UpstreamHttp implements NodeStream {
   #onError(error: NodeJS.ErrnoException, port: number) {
     if (this.#done) return;
     if (this.#response) {
-      this.deps.send(encode.reset(this.id, 'upstream_error', error.code ?? 'error'));
+      this.deps.send(encode.reset(this.id, 'upstream_error', `the dev server broke off the response (${error.code ?? 'error'})`));
     } else {
       sendPage(this.deps.send, this.id, error.code === 'ECONNREFUSED' ? pages.nothingListening(port) : pages.upstreamFailed(port, error.code ?? 'connection error'));
     }

@@ -2,7 +2,7 @@
  * @module
  * One port's access log at the edge, newest first, a page at a time: "Older" follows the
  * page's `next` id, "Newest" goes back to the start. Every request through a share is
- * here, refused ones too.
+ * here, refused ones too; a download cut short says so under its status.
  */
 import { A, useParams } from '@solidjs/router';
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
@@ -14,6 +14,9 @@ import { ui } from '../ui.ts';
 const PAGE = 25;
 /** How a request reached the share, in the words of the share modal. */
 const VIA: Record<string, string> = { subdomain: 'own origin', slug: 'link', path: 'path' };
+
+/** An answer that did not reach the visitor whole (the node or the visitor went away…). */
+const cutShort = (outcome: string | null) => outcome?.startsWith('aborted') ?? false;
 
 export default function AccessLog() {
   const params = useParams<{ node: string; port: string }>();
@@ -74,7 +77,12 @@ export default function AccessLog() {
                               {e.method} {e.path}
                             </code>
                           </td>
-                          <td class={e.status >= 400 ? 'bad' : ''}>{e.status}</td>
+                          <td class={e.status >= 400 || cutShort(e.outcome) ? 'bad' : ''}>
+                            {e.status}
+                            <Show when={cutShort(e.outcome) || e.outcome === 'websocket'}>
+                              <span class="outcome small">{e.outcome}</span>
+                            </Show>
+                          </td>
                           <td class="opt">{bytes(e.bytes)}</td>
                           <td class="opt">{VIA[e.form] ?? e.form}</td>
                           <td>{e.authenticated ? 'yes' : 'no'}</td>
