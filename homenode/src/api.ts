@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import { createMiddleware } from 'hono/factory';
 import { isValidPort } from '@homeport/shared';
 import { agentsApi, type AgentsApiDeps } from './agents/api.ts';
+import { lanHostForUrls } from './lan-urls.ts';
 import type { NodeState } from './node-state.ts';
 import { codeApi, type CodeApiDeps } from './code/api.ts';
 import { mcpApi } from './mcp/api.ts';
@@ -87,7 +88,7 @@ export function createApi(deps: ApiDeps) {
       node: { id: state.config.nodeId, version: VERSION, pid: process.pid },
       tunnel: tunnel ? tunnel.status : { state: 'disabled', edgeUrl: null },
       scan: { low: state.config.scanLow, high: state.config.scanHigh, intervalMs: state.config.scanIntervalMs, lastScanAt: state.lastScanAt, ports: state.ports.length },
-      lan: { url: `http://${state.config.lanHost}:${state.config.lanPort}/` },
+      lan: { url: `http://${lanHostForUrls(state.config)}:${state.config.lanPort}/` },
       shareBaseUrl: state.welcome?.shareBaseUrl ?? null,
       dashboardUrl: state.welcome?.dashboardUrl ?? null,
     });
@@ -132,6 +133,8 @@ export function createApi(deps: ApiDeps) {
 
   app.put('/api/shares/:port', async (c) => {
     const port = portParam(c.req.param('port'));
+    const own = state.ownPortOf(port);
+    if (own) throw new HTTPException(400, { message: `port ${port} is ${own}, one of Homeport's own listeners: it is never shared` });
     const body = await c.req.json().catch(() => null);
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HTTPException(400, { message: 'expected {"mode": "private"|"password"|"public", "password"?: "…", "expiresIn"?: "24h"}' });
     return c.json(await edge('share.set', { ...body, port }));

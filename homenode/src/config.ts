@@ -26,6 +26,10 @@ export interface NodeConfig {
   /** the LAN door: the same share routing served straight from the node */
   lanHost: string;
   lanPort: number;
+  /** HOMEPORT_LAN_HOST was given: the door is open to other devices and opens a door port per dev port */
+  lanOpen: boolean;
+  /** dev port P is served on its own door port P + this offset while the door is open */
+  lanPortOffset: number;
   upstreamTimeoutMs: number;
   pingIntervalMs: number;
   backoffMinMs: number;
@@ -84,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     socketPath: join(dataDir, 'homeportd.sock'),
     lanHost: pick('HOMEPORT_LAN_HOST', 'lanHost', '127.0.0.1', str),
     lanPort: pick('HOMEPORT_LAN_PORT', 'lanPort', 7870, num),
+    lanOpen: Boolean(env.HOMEPORT_LAN_HOST || file.lanHost),
+    lanPortOffset: pick('HOMEPORT_LAN_PORT_OFFSET', 'lanPortOffset', 10_000, num),
     upstreamTimeoutMs: pick('HOMEPORT_UPSTREAM_TIMEOUT_MS', 'upstreamTimeoutMs', 90_000, num),
     pingIntervalMs: pick('HOMEPORT_PING_INTERVAL_MS', 'pingIntervalMs', 25_000, num),
     backoffMinMs: pick('HOMEPORT_BACKOFF_MIN_MS', 'backoffMinMs', 100, num),

@@ -4,6 +4,8 @@
  * people, or JSON with --json.
  */
 import type { AccessLogEntry, ShareView } from '@homeport/shared';
+import { dataDirOf } from '../config.ts';
+import { lanKeyOf, withLanKey } from '../lan-urls.ts';
 import type { PortView } from '../node-state.ts';
 import type { TunnelStatus } from '../tunnel/client.ts';
 import { ApiError, DaemonUnavailable, call } from './client.ts';
@@ -26,6 +28,7 @@ const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 Usage:
   homeport list [--json]                 listening ports: repo, share mode, expiry, URL
   homeport url <port> [--subdomain|--lan|--link] the share URL of a port
+                                         (--lan: the port's own origin on the LAN door, with the LAN key)
   homeport share <port> --public [--expires 24h]           anyone with the URL may open it
   homeport share <port> --password [pw] [--expires 24h]    a password page first (asks when pw is left out)
   homeport unshare <port>                private again (owner only); old links stop working
@@ -190,7 +193,7 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
           }
           return out(share.linkUrl), 0;
         }
-        const url = flags.has('--lan') ? urls.lanUrl : flags.has('--subdomain') ? urls.subdomainUrl : urls.url;
+        const url = flags.has('--lan') ? withLanKey(urls.lanUrl, lanKeyOf(dataDirOf())) : flags.has('--subdomain') ? urls.subdomainUrl : urls.url;
         if (!url) {
           process.stderr.write('The tunnel is not connected yet, so there is no share URL; the LAN URL is ' + urls.lanUrl + '\n');
           return 1;
