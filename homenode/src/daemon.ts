@@ -97,7 +97,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   const state = new NodeState(config, new PortSettingsStore(config.dataDir), own);
   const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePorts: config.ignorePorts });
   state.setPorts(repos.tagPorts(await scanner.scan()));
-  repos.on('change', () => state.setPorts(repos.tagPorts(state.ports)));
+  repos.on('change', () => state.setPorts(repos.tagPorts(state.scanned)));
   const supervisor = new Supervisor({ logDir: join(config.dataDir, 'servers') });
   const servers = new RepoServers({ repos, supervisor, settings, ports: () => state.ports, log });
   state.on('used', (port: number) => servers.touchPort(port));

@@ -61,6 +61,18 @@ export function withoutKeyParam(target: string): string {
   return target.slice(0, q) + (kept.length ? `?${kept.join('&')}` : '');
 }
 
+/** Replaces (or with null removes) a request header in both of Node's views of it (the proxy reads rawHeaders). */
+function setHeader(req: http.IncomingMessage, name: string, value: string | null) {
+  const raw: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() !== name) raw.push(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  if (value === null) delete req.headers[name];
+  else {
+    req.headers[name] = value;
+    raw.push(name, value);
+  }
+  req.rawHeaders = raw;
+}
+
 /** The app's cookies without the door's own. */
 function withoutDoorCookie(cookie: string): string {
   return cookie
@@ -106,13 +118,8 @@ export function createLanServer(state: NodeState, lanKey: string, extra?: LanExt
   function stripKey(req: http.IncomingMessage, from: 'query' | 'cookie' | 'bearer') {
     req.url = withoutKeyParam(req.url ?? '/');
     const cookie = withoutDoorCookie(req.headers.cookie ?? '');
-    if (cookie) req.headers.cookie = cookie;
-    else delete req.headers.cookie;
-    req.rawHeaders = req.rawHeaders.flatMap((v, i, all) => (i % 2 ? [] : v.toLowerCase() === 'cookie' ? (cookie ? [v, cookie] : []) : [v, all[i + 1]]));
-    if (from === 'bearer') {
-      delete req.headers.authorization;
-      req.rawHeaders = req.rawHeaders.flatMap((v, i, all) => (i % 2 ? [] : v.toLowerCase() === 'authorization' ? [] : [v, all[i + 1]]));
-    }
+    setHeader(req, 'cookie', cookie || null);
+    if (from === 'bearer') setHeader(req, 'authorization', null);
   }
 
   /** Where dev port `port` has its own origin, for a visitor who asked on `hostname`. */

@@ -20,6 +20,7 @@ export interface PortView extends PortInfo {
 
 export class NodeState extends EventEmitter {
   #ports: PortInfo[] = [];
+  #scanned: PortInfo[] = [];
   #fingerprint = '';
   /** Homeport's own listeners seen by the last scan (port → what it is), kept out of #ports */
   #own = new Map<number, string>();
@@ -38,9 +39,15 @@ export class NodeState extends EventEmitter {
     return this.#ports;
   }
 
+  /** The last scan as given, Homeport's own listeners included (to tag it again). */
+  get scanned(): PortInfo[] {
+    return this.#scanned;
+  }
+
   /** Records a scan, minus Homeport's own listeners; emits 'ports' only when something changed. */
   setPorts(scanned: PortInfo[]) {
     this.lastScanAt = Date.now();
+    this.#scanned = scanned;
     this.#own = new Map();
     const ports: PortInfo[] = [];
     for (const p of scanned) {
