@@ -104,7 +104,7 @@ const SPECS: Record<string, AppSpec> = {
     }),
     edited: 'src/routes/+page.svelte',
     command: (port) => ['vite', 'dev', '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
-    // Svelte 5 remounts an edited component: its local state starts again.
+    // Svelte 5 remounts an edited component: its local state starts again (seen here: 1 → 0).
     keepsState: false,
   },
 };
