@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
 import { isOwnHostname, parseHost } from './lan-hosts.ts';
 import { doorPortOf, lanUrlOf, withLanKey } from './lan-urls.ts';
 import { withoutKeyParam } from './lan.ts';
@@ -14,6 +18,16 @@ describe('LAN door URLs', () => {
     expect(doorPortOf(open, 60_000)).toBeNull(); // past 65535
     expect(doorPortOf({ ...open, lanPort: 15173 }, 5173)).toBeNull(); // never the door's own port
     expect(lanUrlOf({ ...open, lanHost: 'fe80::1' }, 3000)).toBe('http://[fe80::1]:13000/');
+  });
+
+  it('should open door ports only when the door listens beyond loopback, or their offset is asked for', () => {
+    const home = mkdtempSync(join(tmpdir(), 'homeport-lan-'));
+    const lanOpen = (env: Record<string, string>) => loadConfig({ HOMEPORT_HOME: home, ...env }).lanOpen;
+    expect(lanOpen({})).toBe(false);
+    expect(lanOpen({ HOMEPORT_LAN_HOST: '127.0.0.1' })).toBe(false); // docker-compose.yml always sets it
+    expect(lanOpen({ HOMEPORT_LAN_HOST: '0.0.0.0' })).toBe(true);
+    expect(lanOpen({ HOMEPORT_LAN_HOST: '192.168.1.20' })).toBe(true);
+    expect(lanOpen({ HOMEPORT_LAN_PORT_OFFSET: '50000' })).toBe(true);
   });
 
   it('should keep the path form for ports that opted in to it', () => {

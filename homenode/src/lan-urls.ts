@@ -4,7 +4,7 @@
  * (Vite, Next.js) load root-absolute paths and open HMR sockets at the root:
  * - on this machine `http://<port>.localhost:<lan port>/` (browsers resolve *.localhost
  *   to loopback, no DNS needed);
- * - while the door is open to the LAN (HOMEPORT_LAN_HOST set), dev port P also has its
+ * - while the door is open to the LAN (HOMEPORT_LAN_HOST not loopback), dev port P has its
  *   own door port P + HOMEPORT_LAN_PORT_OFFSET (10000: 5173 → 15173) on the LAN host,
  *   which a phone reaches with no DNS of the user's;
  * - the path form `/<port>/` only for apps built with that base path (opt-in per port).

@@ -261,7 +261,7 @@ export function frameworkSuite(kind: keyof typeof SPECS) {
   beforeAll(async () => {
     // Started side by side; each is kept as soon as it is up, so afterAll stops what did start.
     const started = await Promise.allSettled([
-      startTestStack({ nodeEnv: { HOMEPORT_LAN_HOST: '127.0.0.1', HOMEPORT_LAN_PORT_OFFSET: String(LAN_OFFSET) } }).then((s) => (stack = s)),
+      startTestStack({ nodeEnv: { HOMEPORT_LAN_PORT_OFFSET: String(LAN_OFFSET) } }).then((s) => (stack = s)),
       launchChromium().then((b) => (browser = b)),
       startStockApp(kind).then((a) => (app = a)),
     ]);

@@ -19,8 +19,8 @@ const echoed = (text: string) => JSON.parse(text) as { url: string; headers: Rec
 const door = (path: string, host: string, headers: Record<string, string> = {}) => request(stack, path, { port: stack.lanPort, host, headers });
 
 beforeAll(async () => {
-  // HOMEPORT_LAN_HOST opens the door (and its per-port doors); loopback is enough for a test.
-  stack = await startTestStack({ nodeEnv: { HOMEPORT_LAN_HOST: '127.0.0.1', HOMEPORT_LAN_PORT_OFFSET: String(OFFSET) } });
+  // The offset asks for door ports even on loopback (a LAN address would open them by itself).
+  stack = await startTestStack({ nodeEnv: { HOMEPORT_LAN_PORT_OFFSET: String(OFFSET) } });
   dev = await startDevServer('lan-app');
   key = lanKey(stack.dataDir);
   await waitFor('the dev server in a scan', async () => (await stack.cli('list', '--json')).stdout.includes(`"port": ${dev.port}`));
