@@ -13,6 +13,8 @@ export interface Target {
   port: number;
   /** the Host header to send */
   host: string;
+  /** more headers (the LAN door's key) */
+  headers?: Record<string, string>;
   /** path prefix before /small or /100mb (e.g. /<dev port> for the share and LAN door) */
   prefix: string;
   /** extra query for the download (the bare pipe's frame size) */
@@ -48,7 +50,7 @@ export function get(target: Target, path: string, timeoutMs = 30_000, retry = tr
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let answered = false;
-    const req = http.request({ host: '127.0.0.1', port: target.port, path, agent: target.agent, headers: { host: target.host } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: target.port, path, agent: target.agent, headers: { ...target.headers, host: target.host } }, (res) => {
       answered = true;
       let bytes = 0;
       res.on('data', (chunk: Buffer) => (bytes += chunk.byteLength));

@@ -19,6 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT, nodeApi, startLocalStack, waitFor, GaveUp, type LocalStack } from '../scripts/local-stack.ts';
+import { lanKeyOf } from '../homenode/src/lan-urls.ts';
 import { agentFor, get, latencyRun, median, percentile, stale, type Target } from './load.ts';
 import { MiB, SMALL_BODY } from './payload.ts';
 import { cpuDelta, firstMessage, forkHelper, freePort, groupMembers, killGroup, sampleCpu, wranglerParts, type Meter } from './procs.ts';
@@ -234,7 +235,7 @@ async function main() {
 
   const paths: Target[] = [
     { key: 'a', label: '(a) direct to the dev server', port: devPort, host: `127.0.0.1:${devPort}`, prefix: '', agent: agentFor(64) },
-    { key: 'b', label: "(b) homeportd's LAN door", port: lanPort, host: `127.0.0.1:${lanPort}`, prefix: `/${devPort}`, agent: agentFor(64) },
+    { key: 'b', label: "(b) homeportd's LAN door", port: lanPort, host: `${devPort}.localhost:${lanPort}`, headers: { authorization: `Bearer ${lanKeyOf(stack.dataDir)}` }, prefix: '', agent: agentFor(64) },
     // The port's own origin: the URL Homeport gives first (the path form serves public shares only).
     { key: 'c', label: '(c) edge + tunnel (share URL)', port: edgePort, host: `${devPort}-${stack.nodeId}.${stack.shareHost}`, prefix: '', agent: agentFor(64) },
     { key: 'd', label: '(d) bare pipe (1 MiB frames)', port: barePort, host: `127.0.0.1:${barePort}`, prefix: '', downloadQuery: `frame=${MiB}`, agent: agentFor(64) },

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { lanAuth } from './helpers/lan.ts';
 import { ROOT, makeRepo, nodeApi, request, startTestStack, waitFor, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
@@ -73,7 +74,7 @@ describe('browser VS Code through the edge (stand-in for code-server)', () => {
     expect(refused.messages).toEqual([]);
 
     // and on the LAN door, from this machine
-    const lan = await fetch(opened.lanUrl.replace(/^http:\/\/[^/]+/, `http://127.0.0.1:${stack.lanPort}`));
+    const lan = await fetch(opened.lanUrl.replace(/^http:\/\/[^/]+/, `http://127.0.0.1:${stack.lanPort}`), { headers: lanAuth(stack.dataDir) });
     expect(standInInfo(await lan.text())).toMatchObject({ folder: repo });
   });
 

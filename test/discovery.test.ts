@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.ts';
+import { lanKey } from './helpers/lan.ts';
 import { ROOT, nodeApi, ownerRequest as request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
@@ -90,7 +91,7 @@ describe('the homeport CLI', () => {
     expect(stack.cli('url', String(dev.port)).stdout.trim()).toBe(own);
     expect(stack.cli('url', String(dev.port), '--subdomain').stdout.trim()).toBe(own);
     expect(stack.cli('url', String(dev.port), '--path').stdout.trim()).toBe(`http://${stack.shareHost}/${dev.port}/`);
-    expect(stack.cli('url', String(dev.port), '--lan').stdout.trim()).toBe(`http://127.0.0.1:${stack.lanPort}/${dev.port}/`);
+    expect(stack.cli('url', String(dev.port), '--lan').stdout.trim()).toBe(`http://${dev.port}.localhost:${stack.lanPort}/?homeport_key=${lanKey(stack.dataDir)}`);
   });
 
   it('should show the tunnel state', () => {

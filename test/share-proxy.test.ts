@@ -9,6 +9,7 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lanAuth } from './helpers/lan.ts';
 import { ownerRequest as request, rssOf, startDevServer, startTestStack, workerdPidOf, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
@@ -176,15 +177,16 @@ describe('subdomain form <port>-<node>.<share host>', () => {
 });
 
 describe('the LAN door', () => {
-  it('should serve the same routing straight from homeportd', async () => {
-    const res = await request(stack, `/${dev.port}/echo?lan=1`, { port: stack.lanPort, host: `127.0.0.1:${stack.lanPort}` });
+  it('should serve each port on its own origin straight from homeportd', async () => {
+    const lan = { port: stack.lanPort, host: `${dev.port}.localhost:${stack.lanPort}`, headers: lanAuth(stack.dataDir) };
+    const res = await request(stack, '/echo?lan=1', lan);
     expect(res.status).toBe(200);
     const seen = json(res.text);
     expect(seen.url).toBe('/echo?lan=1');
     expect(seen.headers.host).toBe(`localhost:${dev.port}`);
-    const cookies = (await request(stack, `/${dev.port}/cookies`, { port: stack.lanPort, host: `127.0.0.1:${stack.lanPort}` })).headers['set-cookie']!;
+    const cookies = (await request(stack, '/cookies', lan)).headers['set-cookie']!;
     expect(cookies).toHaveLength(3);
-    expect(cookies[0]).toContain(`Path=/${dev.port}/`);
+    expect(cookies[0]).toBe('session=abc; Path=/; HttpOnly');
   });
 });
 

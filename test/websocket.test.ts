@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { lanAuth } from './helpers/lan.ts';
 import { ownerRequest as request, startDevServer, startTestStack, waitFor, type DevServer, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
@@ -24,8 +25,8 @@ afterAll(async () => {
 });
 
 /** Opens a socket and collects its messages; resolves once open. */
-function connect(url: string, host: string, protocols: string[] = []) {
-  const socket = new WebSocket(url, protocols, { headers: { host, ...stack.ownerHeaders } });
+function connect(url: string, host: string, protocols: string[] = [], headers: Record<string, string> = {}) {
+  const socket = new WebSocket(url, protocols, { headers: { host, ...stack.ownerHeaders, ...headers } });
   const messages: (string | Buffer)[] = [];
   socket.on('message', (data: Buffer, isBinary) => messages.push(isBinary ? data : data.toString()));
   const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -38,16 +39,16 @@ function connect(url: string, host: string, protocols: string[] = []) {
 }
 
 const doors = () => [
-  { name: 'share path form', url: `ws://127.0.0.1:${stack.edgePort}/${dev.port}/live?room=1`, host: stack.shareHost, seenPath: '/live?room=1' },
-  { name: 'share subdomain form', url: `ws://127.0.0.1:${stack.edgePort}/live?room=2`, host: `${dev.port}-${stack.nodeId}.${stack.shareHost}`, seenPath: '/live?room=2' },
-  { name: 'LAN door', url: `ws://127.0.0.1:${stack.lanPort}/${dev.port}/live?room=3`, host: `127.0.0.1:${stack.lanPort}`, seenPath: '/live?room=3' },
+  { name: 'share path form', url: `ws://127.0.0.1:${stack.edgePort}/${dev.port}/live?room=1`, host: stack.shareHost, seenPath: '/live?room=1', headers: {} },
+  { name: 'share subdomain form', url: `ws://127.0.0.1:${stack.edgePort}/live?room=2`, host: `${dev.port}-${stack.nodeId}.${stack.shareHost}`, seenPath: '/live?room=2', headers: {} },
+  { name: 'LAN door', url: `ws://127.0.0.1:${stack.lanPort}/live?room=3`, host: `${dev.port}.localhost:${stack.lanPort}`, seenPath: '/live?room=3', headers: lanAuth(stack.dataDir) },
 ];
 
 describe('WebSocket relay', () => {
   for (const index of [0, 1, 2]) {
     it(`should relay text, binary, subprotocol and close both ways (${['share path form', 'share subdomain form', 'LAN door'][index]})`, async () => {
       const door = doors()[index];
-      const c = connect(door.url, door.host, ['hmr']);
+      const c = connect(door.url, door.host, ['hmr'], door.headers);
       await c.opened;
       expect(c.socket.protocol).toBe('hmr');
       await waitFor('hello', async () => c.messages.length >= 1);

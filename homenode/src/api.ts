@@ -13,6 +13,7 @@ import { portSettingsBody } from '@homeport/shared/schemas/node-api';
 import { MAX_SHARE_BODY_BYTES, shareSetBody } from '@homeport/shared/schemas/shares';
 import { answerError } from './api-errors.ts';
 import { agentsApi, type AgentsApiDeps } from './agents/api.ts';
+import { lanHostForUrls } from './lan-urls.ts';
 import type { NodeState } from './node-state.ts';
 import { codeApi, type CodeApiDeps } from './code/api.ts';
 import { mcpApi } from './mcp/api.ts';
@@ -88,7 +89,7 @@ export function createApi(deps: ApiDeps) {
       node: { id: state.config.nodeId, version: VERSION, pid: process.pid },
       tunnel: tunnel ? tunnel.status : { state: 'disabled', edgeUrl: null },
       scan: { low: state.config.scanLow, high: state.config.scanHigh, intervalMs: state.config.scanIntervalMs, lastScanAt: state.lastScanAt, ports: state.ports.length },
-      lan: { url: `http://${state.config.lanHost}:${state.config.lanPort}/` },
+      lan: { url: `http://${lanHostForUrls(state.config)}:${state.config.lanPort}/` },
       /** the subdomain form, with {port} to fill in: the URLs to give first */
       shareUrlTemplate: state.welcome?.subdomainUrlTemplate ?? null,
       /** the path form's base (opt-in per port) */
@@ -133,6 +134,8 @@ export function createApi(deps: ApiDeps) {
 
   app.put('/api/shares/:port', jsonBody(shareSetBody, { maxBytes: MAX_SHARE_BODY_BYTES }), async (c) => {
     const port = portParam(c.req.param('port'));
+    const own = state.ownPortOf(port);
+    if (own) throw new HTTPException(400, { message: `port ${port} is ${own}, one of Homeport's own listeners: it is never shared` });
     return c.json(await edge('share.set', { ...c.req.valid('json'), port }));
   });
 

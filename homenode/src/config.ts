@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isLoopbackName } from './lan-hosts.ts';
 
 export interface NodeConfig {
   dataDir: string;
@@ -26,6 +27,10 @@ export interface NodeConfig {
   /** the LAN door: the same share routing served straight from the node */
   lanHost: string;
   lanPort: number;
+  /** the door listens beyond loopback (or HOMEPORT_LAN_PORT_OFFSET was given): it opens a door port per dev port */
+  lanOpen: boolean;
+  /** dev port P is served on its own door port P + this offset while the door is open */
+  lanPortOffset: number;
   upstreamTimeoutMs: number;
   pingIntervalMs: number;
   backoffMinMs: number;
@@ -69,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const str = (v: string) => v;
   const [scanLow, scanHigh] = pick('HOMEPORT_SCAN_RANGE', 'scanRange', '3000-9999', str).split('-').map(Number);
   if (!(scanLow >= 1 && scanHigh <= 65535 && scanLow <= scanHigh)) throw new Error('scan range must look like 3000-9999');
-  return {
+  const config: NodeConfig = {
     dataDir,
     reposDir: resolve(pick('HOMEPORT_REPOS_DIR', 'reposDir', join(dataDir, 'repos'), str)),
     nodeId: pick('HOMEPORT_NODE_ID', 'nodeId', 'home', str),
@@ -84,9 +89,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
     socketPath: join(dataDir, 'homeportd.sock'),
     lanHost: pick('HOMEPORT_LAN_HOST', 'lanHost', '127.0.0.1', str),
     lanPort: pick('HOMEPORT_LAN_PORT', 'lanPort', 7870, num),
+    lanOpen: false,
+    lanPortOffset: pick('HOMEPORT_LAN_PORT_OFFSET', 'lanPortOffset', 10_000, num),
     upstreamTimeoutMs: pick('HOMEPORT_UPSTREAM_TIMEOUT_MS', 'upstreamTimeoutMs', 90_000, num),
     pingIntervalMs: pick('HOMEPORT_PING_INTERVAL_MS', 'pingIntervalMs', 25_000, num),
     backoffMinMs: pick('HOMEPORT_BACKOFF_MIN_MS', 'backoffMinMs', 100, num),
     backoffMaxMs: pick('HOMEPORT_BACKOFF_MAX_MS', 'backoffMaxMs', 10_000, num),
   };
+  // Door ports serve other devices: open when the door does, or when asked for by their offset.
+  config.lanOpen = !isLoopbackName(config.lanHost) || Boolean(env.HOMEPORT_LAN_PORT_OFFSET) || file.lanPortOffset !== undefined;
+  return config;
 }

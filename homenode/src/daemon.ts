@@ -15,10 +15,13 @@ import { dockerClient } from './docker/engine.ts';
 import { CodeServer } from './code/code-server.ts';
 import { apiWebSocketTarget, lanCodeProxy } from './code/proxy.ts';
 import { createLanServer } from './lan.ts';
+import { LanDoorPorts } from './lan-door-ports.ts';
+import { lanHostForUrls, lanKeyOf } from './lan-urls.ts';
 import { McpHub } from './mcp/hub.ts';
 import { McpRegistry } from './mcp/registry.ts';
 import { NodeSettings } from './node-settings.ts';
 import { NodeState } from './node-state.ts';
+import { OwnPorts } from './own-ports.ts';
 import { PortSettingsStore } from './port-settings.ts';
 import { RepoServers } from './repos/servers.ts';
 import { RepoService } from './repos/service.ts';
@@ -36,10 +39,9 @@ import { SecretStore, Vault } from './vault.ts';
 
 /** Where a browser opens code-server: through the edge (owner only) and on the LAN door. */
 function codeUrls(config: NodeConfig, state: NodeState) {
-  const lanHost = config.lanHost === '0.0.0.0' ? '127.0.0.1' : config.lanHost;
   return {
     edge: state.welcome ? `${state.welcome.dashboardUrl}/api/nodes/${config.nodeId}/api/code/` : null,
-    lan: `http://${lanHost}:${config.lanPort}/code/`,
+    lan: `http://${lanHostForUrls(config)}:${config.lanPort}/code/`,
   };
 }
 
@@ -84,18 +86,21 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
 
 export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: NodeJS.ProcessEnv = process.env): Promise<RunningDaemon> {
   const { store, settings, secrets, repos } = await openState(config);
-  const state = new NodeState(config, new PortSettingsStore(config.dataDir));
-  // homeportd's own doors are not dev servers.
-  const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePids: [process.pid], ignorePorts: config.ignorePorts });
-  state.setPorts(repos.tagPorts(await scanner.scan()));
-  repos.on('change', () => state.setPorts(repos.tagPorts(state.ports)));
-  const supervisor = new Supervisor({ logDir: join(config.dataDir, 'servers') });
-  const servers = new RepoServers({ repos, supervisor, settings, ports: () => state.ports, log });
-  state.on('used', (port: number) => servers.touchPort(port));
   // MCP servers (their tools go to agent tasks) and browser VS Code.
   const mcp = new McpHub({ registry: new McpRegistry(store, secrets), clientVersion: VERSION, log });
   const code = new CodeServer({ dataDir: config.dataDir, env: configEnv, settings, scanRange: { low: config.scanLow, high: config.scanHigh }, cwd: config.reposDir, log });
   await code.init();
+  // The LAN door's per-port doors hand their connections to the door (set up below).
+  const doorPorts = new LanDoorPorts(config, (socket) => lan.emit('connection', socket), log);
+  // Homeport's own listeners (homeportd's, the local edge, code-server, MCP servers) are not dev servers.
+  const own = new OwnPorts(config, { doorPorts: () => doorPorts.doorPorts(), codePort: () => code.target()?.port ?? null, mcpPids: () => mcp.pids() });
+  const state = new NodeState(config, new PortSettingsStore(config.dataDir), own);
+  const scanner = new PortScanner({ low: config.scanLow, high: config.scanHigh, ignorePorts: config.ignorePorts });
+  state.setPorts(repos.tagPorts(await scanner.scan()));
+  repos.on('change', () => state.setPorts(repos.tagPorts(state.scanned)));
+  const supervisor = new Supervisor({ logDir: join(config.dataDir, 'servers') });
+  const servers = new RepoServers({ repos, supervisor, settings, ports: () => state.ports, log });
+  state.on('used', (port: number) => servers.touchPort(port));
 
   // Agent tasks: runs a crash cut short are marked interrupted before the API answers.
   const tasks = new TaskManager({ store, repos, settings, secrets, dataDir: config.dataDir, docker: dockerClient(), tools: () => mcp.agentTools(), log });
@@ -164,8 +169,11 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   const tcpDoor = createServer(getRequestListener((req) => api.fetch(req, { door: 'tcp' })));
   await listen(tcpDoor, config.apiPort, config.apiHost);
 
-  const lan = createLanServer(state, secretFile(config.dataDir, 'lan-key'), lanCodeProxy(code));
+  const lan = createLanServer(state, lanKeyOf(config.dataDir), lanCodeProxy(code), doorPorts);
   await listen(lan, config.lanPort, config.lanHost);
+  const syncDoorPorts = () => void doorPorts.sync(state.ports.map((p) => p.port));
+  state.on('ports', syncDoorPorts);
+  syncDoorPorts();
 
   const scanTimer = setInterval(() => {
     scanner
@@ -179,7 +187,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
   void services.restore().then(() => services.watch(), (error) => log(`restoring services failed: ${error.message}`));
 
   writeFileSync(join(config.dataDir, 'homeportd.json'), JSON.stringify({ pid: process.pid, apiPort: config.apiPort, lanPort: config.lanPort, socket: config.socketPath }));
-  log(`node "${config.nodeId}" scanning ${config.scanLow}-${config.scanHigh} every ${config.scanIntervalMs} ms; LAN door http://${config.lanHost}:${config.lanPort}/<port>/`);
+  log(`node "${config.nodeId}" scanning ${config.scanLow}-${config.scanHigh} every ${config.scanIntervalMs} ms; LAN door http://<port>.localhost:${config.lanPort}/${config.lanOpen ? ` and http://${lanHostForUrls(config)}:<port + ${config.lanPortOffset}>/` : ''}`);
 
   return {
     config,
@@ -200,6 +208,7 @@ export async function startDaemon(config: NodeConfig = loadConfig(), configEnv: 
           s.closeAllConnections();
           s.close(() => r());
         });
+      doorPorts.close();
       await Promise.all([close(socketDoor), close(tcpDoor), close(lan)]);
       // Running tasks end `interrupted`, their work committed.
       await tasks.close();

@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 import { pages, type ErrorPage, type PortInfo, type WelcomeMessage } from '@homeport/shared';
 import type { NodeConfig } from './config.ts';
 import type { PortSettingsStore } from './port-settings.ts';
+import { lanUrlOf } from './lan-urls.ts';
+import { OwnPorts } from './own-ports.ts';
 import { connectHostFor, fingerprint } from './scanner.ts';
 
 export interface PortView extends PortInfo {
@@ -22,13 +24,17 @@ export interface PortView extends PortInfo {
 
 export class NodeState extends EventEmitter {
   #ports: PortInfo[] = [];
+  #scanned: PortInfo[] = [];
   #fingerprint = '';
+  /** Homeport's own listeners seen by the last scan (port → what it is), kept out of #ports */
+  #own = new Map<number, string>();
   lastScanAt: number | null = null;
   welcome: WelcomeMessage | null = null;
 
   constructor(
     readonly config: NodeConfig,
     readonly settings: PortSettingsStore,
+    readonly own: OwnPorts = new OwnPorts(config),
   ) {
     super();
   }
@@ -37,9 +43,22 @@ export class NodeState extends EventEmitter {
     return this.#ports;
   }
 
-  /** Records a scan; emits 'ports' only when something changed. */
-  setPorts(ports: PortInfo[]) {
+  /** The last scan as given, Homeport's own listeners included (to tag it again). */
+  get scanned(): PortInfo[] {
+    return this.#scanned;
+  }
+
+  /** Records a scan, minus Homeport's own listeners; emits 'ports' only when something changed. */
+  setPorts(scanned: PortInfo[]) {
     this.lastScanAt = Date.now();
+    this.#scanned = scanned;
+    this.#own = new Map();
+    const ports: PortInfo[] = [];
+    for (const p of scanned) {
+      const what = this.own.which(p.port, p.pid);
+      if (what) this.#own.set(p.port, what);
+      else ports.push(p);
+    }
     const next = fingerprint(ports);
     this.#ports = ports;
     if (next !== this.#fingerprint) {
@@ -52,21 +71,27 @@ export class NodeState extends EventEmitter {
     return port >= this.config.scanLow && port <= this.config.scanHigh;
   }
 
+  /** What Homeport listener `port` is (e.g. "the LAN door"), or null for a port that may be shared. */
+  ownPortOf(port: number): string | null {
+    return this.own.which(port) ?? this.#own.get(port) ?? null;
+  }
+
   /** Where to connect for a forwarded request, or the page that says why not. Emits 'used' (idle timeouts). */
   resolvePort(port: number): { host: string } | { page: ErrorPage } {
     if (!this.inRange(port)) return { page: pages.outOfRange(port, this.config.scanLow, this.config.scanHigh) };
+    const own = this.ownPortOf(port);
+    if (own) return { page: pages.ownPort(port, own) };
     this.emit('used', port);
     return { host: connectHostFor(this.#ports.find((p) => p.port === port)?.address) };
   }
 
   urlsOf(port: number) {
-    const lanHost = this.config.lanHost === '0.0.0.0' ? '127.0.0.1' : this.config.lanHost;
     const subdomainUrl = this.welcome ? this.welcome.subdomainUrlTemplate.replace('{port}', String(port)) : null;
     return {
       url: subdomainUrl,
       subdomainUrl,
       pathUrl: this.welcome ? `${this.welcome.shareBaseUrl}/${port}/` : null,
-      lanUrl: `http://${lanHost}:${this.config.lanPort}/${port}/`,
+      lanUrl: lanUrlOf(this.config, port, this.settings.get(port).pathForm),
     };
   }
 

@@ -47,6 +47,10 @@ export const pages = {
     errorPage(413, 'Upload too large', `Requests through a share may carry at most ${Math.floor(limit / 1_000_000)} MB (the edge plan's limit).`),
   outOfRange: (port: number, low: number, high: number) =>
     errorPage(403, 'Port not shared', `Port ${port} is outside this node's share range ${low}–${high}.`),
+  ownPort: (port: number, what: string) =>
+    errorPage(403, "Homeport's own port", `Port ${port} is ${what}: one of Homeport's own listeners, which are never shared or proxied.`),
+  unknownHost: (host: string) =>
+    errorPage(421, 'Unknown host', `This door answers only this machine's own names and addresses, not "${host}" (a page on another site may be trying DNS rebinding).`),
   notFound: (message: string) => errorPage(404, 'Not found', message),
   badRequest: (message: string) => errorPage(400, 'Bad request', message),
   forbidden: (message: string) => errorPage(403, 'Not allowed', message),

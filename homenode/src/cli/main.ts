@@ -4,6 +4,8 @@
  * people, or JSON with --json.
  */
 import type { AccessLogEntry, ShareView } from '@homeport/shared';
+import { dataDirOf } from '../config.ts';
+import { lanKeyOf, withLanKey } from '../lan-urls.ts';
 import type { PortView } from '../node-state.ts';
 import type { TunnelStatus } from '../tunnel/client.ts';
 import { ApiError, DaemonUnavailable, call } from './client.ts';
@@ -26,7 +28,8 @@ const BASE_HELP = `homeport — your home machine's dev servers, from anywhere
 Usage:
   homeport list [--json]                 listening ports: repo, share mode, expiry, URL
   homeport url <port> [--link|--path|--lan]  the port's URL: its own origin (<port>-<node>.<share host>);
-                                         --link the share's unguessable link, --path the path form
+                                         --link the share's unguessable link, --path the path form,
+                                         --lan its own origin on the LAN door (with the LAN key)
   homeport share <port> --public [--expires 24h]           anyone with the URL may open it
   homeport share <port> --password [pw] [--expires 24h]    a password page first (asks when pw is left out)
   homeport unshare <port>                private again (owner only); old links stop working
@@ -196,7 +199,7 @@ export async function main(argv: string[], out = (s: string) => process.stdout.w
           return out(share.linkUrl), 0;
         }
         // The port's own origin first (--subdomain says the same); the path form only when asked.
-        const url = flags.has('--lan') ? urls.lanUrl : flags.has('--path') ? urls.pathUrl : urls.url;
+        const url = flags.has('--lan') ? withLanKey(urls.lanUrl, lanKeyOf(dataDirOf())) : flags.has('--path') ? urls.pathUrl : urls.url;
         if (!url) {
           process.stderr.write('The tunnel is not connected yet, so there is no share URL; the LAN URL is ' + urls.lanUrl + '\n');
           return 1;

@@ -178,11 +178,13 @@ describe('code-server proxying on the node API and the LAN door (stand-in for co
     lan.on('connection', (s) => cleanup.push(() => s.destroy()));
     const base = `127.0.0.1:${(lan.address() as { port: number }).port}`;
 
-    const page = await fetch(`http://${base}/code/?folder=%2Fsrv`);
+    // every client needs the LAN key, this machine too
+    expect((await fetch(`http://${base}/code/?folder=%2Fsrv`)).status).toBe(403);
+    const page = await fetch(`http://${base}/code/?folder=%2Fsrv`, { headers: { authorization: 'Bearer lan-key-123' } });
     expect(page.status).toBe(200);
     expect(standInInfo(await page.text())).toMatchObject({ folder: '/srv', path: '/?folder=%2Fsrv' });
 
-    const socket = new WebSocket(`ws://${base}/code/stable-abc?reconnectionToken=1`, { headers: { origin: `http://${base}` } });
+    const socket = new WebSocket(`ws://${base}/code/stable-abc?reconnectionToken=1`, { headers: { origin: `http://${base}`, cookie: 'homeport_lan=lan-key-123' } });
     const messages: string[] = [];
     socket.on('message', (d) => messages.push(d.toString()));
     await new Promise((r, j) => socket.once('open', r).once('error', j));
@@ -194,7 +196,7 @@ describe('code-server proxying on the node API and the LAN door (stand-in for co
     socket.close();
 
     // another site's page cannot open it (code-server's origin check sees the LAN host)
-    const foreign = new WebSocket(`ws://${base}/code/stable-abc`, { headers: { origin: 'http://evil.example' } });
+    const foreign = new WebSocket(`ws://${base}/code/stable-abc`, { headers: { origin: 'http://evil.example', cookie: 'homeport_lan=lan-key-123' } });
     const refused = await new Promise<number>((r) => foreign.once('unexpected-response', (_q, res) => r(res.statusCode!)).once('open', () => r(101)));
     expect(refused).toBe(403);
   });

@@ -185,6 +185,11 @@ export class McpHub extends EventEmitter<Events> {
     return { ...(this.#running.get(name)?.status ?? stoppedStatus()) };
   }
 
+  /** Process ids of the servers running now (each leads its process group): Homeport's own, never proxied. */
+  pids(): number[] {
+    return [...this.#running.values()].flatMap((r) => (r.status.pid ? [r.status.pid] : []));
+  }
+
   /** Starts a server (and remembers it should run); resolves once its tools are listed or it failed. */
   async start(name: string): Promise<McpStatus> {
     const config = await this.registry.get(name);

@@ -10,6 +10,8 @@
 import { resolve } from 'node:path';
 import type { CodeOpenView } from '../../code/api.ts';
 import type { CodeStatus } from '../../code/code-server.ts';
+import { dataDirOf } from '../../config.ts';
+import { lanKeyOf, withLanKey } from '../../lan-urls.ts';
 import type { LogLine } from '../../servers/server-log.ts';
 import { call } from '../client.ts';
 import { UsageError, table, type Command, type CommandContext } from '../command.ts';
@@ -33,7 +35,7 @@ function printStatus(ctx: CommandContext, s: StatusView) {
 
 const open: Command = {
   name: 'open',
-  usage: [usage('open <repo> [--lan]', 'browser VS Code on the repo: prints the URL (owner only through the edge)')],
+  usage: [usage('open <repo> [--lan]', 'browser VS Code on the repo: prints the URL (owner only through the edge; --lan: with the LAN key)')],
   async run(ctx) {
     const repo = ctx.args[0];
     if (!repo) throw new UsageError('say which repo: homeport open <repo>');
@@ -41,7 +43,7 @@ const open: Command = {
     if (ctx.flags.has('--json')) return ctx.out(JSON.stringify(view, null, 2)), 0;
     if (ctx.flags.has('--lan') || !view.url) {
       if (!view.url && !ctx.flags.has('--lan')) process.stderr.write('(the tunnel is not connected, so this is the LAN URL)\n');
-      ctx.out(view.lanUrl);
+      ctx.out(withLanKey(view.lanUrl, lanKeyOf(dataDirOf())));
     } else ctx.out(view.url);
     return 0;
   },

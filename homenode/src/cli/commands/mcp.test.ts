@@ -5,6 +5,7 @@
  * (test/fixtures/code-server-stand-in.mjs) as the configured binary, and no code-server
  * at all.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../../scripts/ports.ts';
@@ -92,8 +93,10 @@ describe('homeport code and open (stand-in for code-server)', () => {
     const open = await cli(dataDir, ['open', 'shop']);
     expect(open.stderr).toBe('(the tunnel is not connected, so this is the LAN URL)\n');
     const url = open.stdout.trim();
-    expect(url).toBe(`http://127.0.0.1:${lanPort}/code/?folder=${encodeURIComponent(repo)}`);
-    const page = await (await fetch(url)).text();
+    const key = readFileSync(join(dataDir, 'lan-key'), 'utf8').trim();
+    expect(url).toBe(`http://127.0.0.1:${lanPort}/code/?folder=${encodeURIComponent(repo)}&homeport_key=${key}`);
+    // a browser follows the key link to a cookie; a script sends the key as a bearer token
+    const page = await (await fetch(url.split('&homeport_key=')[0], { headers: { authorization: `Bearer ${key}` } })).text();
     expect(page).toContain('code-server stand-in');
     expect(page).toContain(`"folder":${JSON.stringify(repo)}`);
 
