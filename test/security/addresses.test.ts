@@ -77,8 +77,10 @@ describe('attack: the client chooses its own address', () => {
       statuses.push(res.status);
     }
     expect(statuses, statuses.join(' ')).toContain(429);
-    const { entries } = JSON.parse(stack.cli('logs', String(app.port), '--json').stdout) as { entries: { clientIp: string }[] };
-    expect(entries.length).toBeGreaterThan(0);
+    // Rows are written as each answer ends: wait until the twelve attempts are all there.
+    const logged = () => (JSON.parse(stack.cli('logs', String(app.port), '--json').stdout) as { entries: { clientIp: string }[] }).entries;
+    await expect.poll(() => logged().length, { timeout: 15_000 }).toBeGreaterThanOrEqual(12);
+    const entries = logged();
     expect(entries.every((e) => !e.clientIp.startsWith('198.51.100.'))).toBe(true);
     expect(entries.some((e) => e.clientIp === 'local')).toBe(true);
   });
