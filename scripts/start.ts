@@ -21,7 +21,7 @@ process.stdout.write(`
               (works once; \`npm run sign-in-link\` prints another)
   Dashboard   ${stack.dashboardUrl}
   Shares      http://<port>-${stack.nodeId}.${stack.shareHost}/   (each port its own origin)
-  LAN door    http://127.0.0.1:${process.env.HOMEPORT_LAN_PORT ?? 7870}/<port>/
+  LAN door    http://<port>.localhost:${process.env.HOMEPORT_LAN_PORT ?? 7870}/   (\`npx homeport url <port> --lan\` adds the key)
 
   Start any dev server on a port in 3000-9999; it shows up within 5 s.
   Try: npx homeport list · npx homeport url 3000 · npx homeport status
