@@ -242,18 +242,20 @@ const VISITOR_IP = '203.0.113.80';
 
 /**
  * The whole check for one framework, as one test file runs it: one stack, one browser,
- * one dev server, then every URL form Homeport offers as working. A new form (the
- * share link as its own host) is one more line in `forms`.
+ * one dev server, then every URL form Homeport offers as working (own origin, the share
+ * link's own host, the LAN door's two origins). A new form is one more line in `forms`.
  */
 export function frameworkSuite(kind: keyof typeof SPECS) {
   let stack: TestStack;
   let browser: Browser;
   let app: StockApp;
   let key: string;
+  let link: string;
 
   // Read at test time: the stack and the key exist by then.
   const forms: UrlForm[] = [
     { name: 'subdomain form (edge, public share)', url: (port) => `http://${port}-${stack.nodeId}.${stack.shareHost}/` },
+    { name: 'share link, its own host (edge)', url: () => link },
     { name: 'LAN door, <port>.localhost', url: (port) => `http://${port}.localhost:${stack.lanPort}/?homeport_key=${key}` },
     { name: 'LAN door, its own door port', url: (port) => `http://127.0.0.1:${port + LAN_OFFSET}/?homeport_key=${key}` },
   ];
@@ -271,6 +273,8 @@ export function frameworkSuite(kind: keyof typeof SPECS) {
     await waitFor('the app in a scan', async () => stack.cli('list', '--json').stdout.includes(`"port": ${app.port}`));
     // Public, so the browser needs no owner credential (it comes from loopback, which proves nothing).
     expect(stack.cli('share', String(app.port), '--public').code).toBe(0);
+    link = stack.cli('url', String(app.port), '--link').stdout.trim();
+    expect(link).toMatch(new RegExp(`^http://[0-9a-z]{27}-${stack.nodeId}\\.${stack.shareHost.replace('.', '\\.')}/$`));
   }, 240_000);
 
   afterAll(async () => {
