@@ -5,6 +5,7 @@
  * a public share of a dev server that serves a slow, large body; the log is read through
  * the owner API with an owner's API token.
  */
+import { ownHost } from './helpers/own-origin.ts';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessLogEntry } from '@homeport/shared';
@@ -61,7 +62,7 @@ function download(path: string, cutAt: number, cut: (response: http.IncomingMess
   return new Promise((resolve) => {
     let received = 0;
     let cutDone = false;
-    const req = http.get({ host: '127.0.0.1', port: stack.edgePort, path, agent: false, headers: { host: stack.shareHost, 'x-test-client-ip': VISITOR_IP } }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port: stack.edgePort, path, agent: false, headers: { host: ownHost(stack, app.port), 'x-test-client-ip': VISITOR_IP } }, (res) => {
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
         if (!cutDone && received >= cutAt) {
@@ -77,14 +78,14 @@ function download(path: string, cutAt: number, cut: (response: http.IncomingMess
 
 describe('the access log of a share', () => {
   it('should log a download sent in full as complete', async () => {
-    const path = `/${app.port}/download?mb=1&n=complete`;
+    const path = `/download?mb=1&n=complete`;
     const got = await download(path, Infinity, () => {});
     expect(got).toEqual({ received: 1024 * 1024, complete: true });
     expect(await rowOf(path)).toMatchObject({ status: 200, bytes: 1024 * 1024, outcome: 'complete', clientIp: VISITOR_IP });
   });
 
   it('should log a download the visitor walked away from, with the bytes sent so far', async () => {
-    const path = `/${app.port}/download?mb=64&${SLOW}&n=visitor`;
+    const path = `/download?mb=64&${SLOW}&n=visitor`;
     const got = await download(path, 512 * 1024, (res) => res.destroy());
     expect(got.complete).toBe(false);
     const row = await rowOf(path);
@@ -94,14 +95,14 @@ describe('the access log of a share', () => {
   });
 
   it('should log a dev server that never answers with the edge\'s 504', async () => {
-    const path = `/${app.port}/slow?n=timeout`;
-    const got = await request(stack, path, { headers: { 'x-test-client-ip': VISITOR_IP, connection: 'close' } });
+    const path = `/slow?n=timeout`;
+    const got = await request(stack, path, { host: ownHost(stack, app.port), headers: { 'x-test-client-ip': VISITOR_IP, connection: 'close' } });
     expect(got.status).toBe(504);
     expect(await rowOf(path)).toMatchObject({ status: 504, bytes: got.body.length, outcome: 'complete' });
   });
 
   it('should log a download cut by a node crash, with the bytes sent so far', async () => {
-    const path = `/${app.port}/download?mb=64&${SLOW}&n=crash`;
+    const path = `/download?mb=64&${SLOW}&n=crash`;
     const got = await download(path, 512 * 1024, () => void stack.stopNode('SIGKILL'));
     expect(got.complete).toBe(false);
     const row = await rowOf(path);

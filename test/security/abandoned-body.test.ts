@@ -5,6 +5,7 @@
  * their 413; the very next valid request to the same place then answers at once.
  * The real local stack (wrangler dev + homeportd).
  */
+import { ownHost } from '../helpers/own-origin.ts';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,7 +106,7 @@ describe('a refused, half-read body', () => {
       });
       // The node's refusal, not the edge's.
       expect(refused.status, refused.text).toBe(413);
-      expect(refused.text).toContain('the new content is larger than');
+      expect(JSON.parse(refused.text).error).toMatch(/larger than/);
       const next = await promptly('the next node API call', request(stack, `${api}?path=`, { host: `localhost:${stack.edgePort}`, headers: asOwner({ connection: 'close' }) }));
       expect(next.status, next.text).toBe(200);
     }
@@ -113,21 +114,21 @@ describe('a refused, half-read body', () => {
 
   it('should leave a share working after an upload over the body limit', async () => {
     for (let round = 0; round < 3; round++) {
-      const refused = await uploadUntilAnswered(stack.edgePort, `/${app.port}/echo`, {
-        host: stack.shareHost,
+      const refused = await uploadUntilAnswered(stack.edgePort, '/echo', {
+        host: ownHost(stack, app.port),
         headers: { 'x-test-client-ip': STRANGER_IP },
         bytes: MAX_BODY_BYTES + 1024 * 1024,
         chunked: true,
       });
       expect(refused.status, refused.text).toBe(413);
-      const next = await promptly('the next share request', request(stack, `/${app.port}/echo`, { headers: { 'x-test-client-ip': STRANGER_IP, connection: 'close' } }));
+      const next = await promptly('the next share request', request(stack, '/echo', { host: ownHost(stack, app.port), headers: { 'x-test-client-ip': STRANGER_IP, connection: 'close' } }));
       expect(next.status, next.text).toBe(200);
     }
   });
 
   it("should deliver an app's early answer to an upload intact, compressed as the app sent it", async () => {
     // The app answers without reading the body: the edge holds only the answer's end back.
-    const answer = await request(stack, `/${app.port}/gzip`, { method: 'POST', headers: { 'x-test-client-ip': STRANGER_IP, connection: 'close' }, body: Buffer.alloc(4 * 1024 * 1024, 'b') });
+    const answer = await request(stack, '/gzip', { host: ownHost(stack, app.port), method: 'POST', headers: { 'x-test-client-ip': STRANGER_IP, connection: 'close' }, body: Buffer.alloc(4 * 1024 * 1024, 'b') });
     expect(answer.status).toBe(200);
     expect(answer.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(answer.body).toString()).toBe('compressed by the dev server '.repeat(200));

@@ -3,6 +3,8 @@
  * believed by the app behind a share or the LAN door; the app hears the address the edge
  * or the door vouches for, the same one X-Forwarded-For carries.
  */
+import { ownHost } from '../helpers/own-origin.ts';
+import { lanAuth } from '../helpers/lan.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerSession } from '../helpers/owner.ts';
 import { request, startDevServer, startTestStack, type DevServer, type TestStack } from '../helpers/stack.ts';
@@ -32,7 +34,7 @@ const headersSeen = (text: string) => (JSON.parse(text) as { headers: Record<str
 
 describe('attack: X-Real-IP from the visitor', () => {
   it('should give the app the edge’s word for the visitor through a share, not the visitor’s', async () => {
-    const res = await request(stack, `/${app.port}/echo`, { headers: { 'x-test-client-ip': VISITOR_IP, ...FORGED } });
+    const res = await request(stack, '/echo', { host: ownHost(stack, app.port), headers: { 'x-test-client-ip': VISITOR_IP, ...FORGED } });
     expect(res.status, res.text).toBe(200);
     const seen = headersSeen(res.text);
     expect(seen['x-real-ip']).toBe(VISITOR_IP);
@@ -42,7 +44,7 @@ describe('attack: X-Real-IP from the visitor', () => {
   });
 
   it('should give the app the socket’s address through the LAN door', async () => {
-    const res = await request(stack, `/${app.port}/echo`, { port: stack.lanPort, host: `127.0.0.1:${stack.lanPort}`, headers: FORGED });
+    const res = await request(stack, '/echo', { port: stack.lanPort, host: `${app.port}.localhost:${stack.lanPort}`, headers: { ...lanAuth(stack.dataDir), ...FORGED } });
     expect(res.status, res.text).toBe(200);
     const seen = headersSeen(res.text);
     expect(seen['x-real-ip']).toMatch(/^(127\.0\.0\.1|::ffff:127\.0\.0\.1|::1)$/);
