@@ -120,6 +120,9 @@ export function request(stack: LocalStack, path: string, options: RequestOptions
       {
         host: '127.0.0.1',
         port: options.port ?? stack.edgePort,
+        // A connection per request: a kept-alive socket the server closes as the next request
+        // goes out fails that request with "socket hang up", which says nothing about Homeport.
+        agent: false,
         path,
         method: options.method ?? 'GET',
         // Node sends a DELETE/OPTIONS body with no length at all unless told: always say it.
