@@ -117,13 +117,12 @@ describe('the web app', () => {
     expect(await dialog.getByTestId('share-state').textContent()).toMatch(/ends in (23 h 59 min|1 d|24 h)/);
     // The token for scripts is shown once; the three link forms can be copied.
     await dialog.getByText('shown only now').waitFor(WAIT);
-    // The port's own origin first, then the link (a host of its own), then the labelled path form.
-    expect(await dialog.locator('ul.links a').evaluateAll((links) => links.map((a) => a.getAttribute('data-link')))).toEqual(['subdomain', 'link', 'path']);
+    // The port's own origin first, then the link (a host of its own); no path form for a
+    // password share (the path form serves public shares only).
+    expect(await dialog.locator('ul.links a').evaluateAll((links) => links.map((a) => a.getAttribute('data-link')))).toEqual(['subdomain', 'link']);
     ownUrl = (await dialog.locator('a[data-link=subdomain]').getAttribute('href'))!;
     expect(ownUrl).toBe(`http://${late!.port}-${stack.nodeId}.${stack.shareHost}/`);
     expect(await dialog.locator('a[data-link=link]').getAttribute('href')).toMatch(new RegExp(`^http://[0-3][0-9a-v]{26}-${stack.nodeId}\\.${stack.shareHost}/$`));
-    expect(await dialog.locator('a[data-link=path]').getAttribute('href')).toBe(`http://${stack.shareHost}/${late!.port}/`);
-    await dialog.getByText('Path (shares one origin; for apps built with a base path)').waitFor(WAIT);
     await dialog.getByRole('button', { name: 'Copy subdomain URL' }).click();
     await page.getByRole('status').getByText('Link copied').waitFor(WAIT);
     await shot(page, 'share-modal');

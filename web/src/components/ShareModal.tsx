@@ -106,7 +106,8 @@ export function ShareModal(props: { node: string; port: number; onClose: () => v
     const path = s?.pathUrl ?? r?.pathUrl;
     if (own) list.push({ key: 'subdomain', label: 'Own origin', url: own });
     if (s?.linkUrl) list.push({ key: 'link', label: 'Link', url: s.linkUrl });
-    if (path) list.push({ key: 'path', label: 'Path (shares one origin; for apps built with a base path)', url: path });
+    // The path form serves public shares only (and only ports whose path form is on): no other link that would not open.
+    if (path && s?.mode === 'public') list.push({ key: 'path', label: "Path (if the port's path form is on; shares one origin, for apps built with a base path)", url: path });
     return list;
   };
 
