@@ -188,6 +188,10 @@ describe('the web app', () => {
   it('should drive a flow with the keyboard through Ctrl+K', async () => {
     await page.goto(stack.dashboardUrl);
     await page.locator(`li.port[data-port="${late!.port}"]`).waitFor(WAIT);
+    // Each screen names itself in the tab; the shortcut is written as this (Linux) keyboard has it.
+    expect(await page.title()).toBe('Dashboard · Homeport');
+    expect(await page.locator('header .kbd-button').textContent()).toContain('Ctrl K');
+    expect(await page.locator('header .kbd-button .shortcut').isVisible()).toBe(true);
     await page.keyboard.press('Control+k');
     const palette = page.getByRole('dialog', { name: 'Command palette' });
     await palette.waitFor(WAIT);
@@ -321,6 +325,9 @@ describe('the web app', () => {
     const p = await phone.newPage();
     await p.goto(stack.dashboardUrl);
     await p.locator(`li.port[data-port="${late!.port}"]`).waitFor(WAIT);
+    // No keyboard shortcut on a touch screen: the button says what it does.
+    expect(await p.locator('header .kbd-button .shortcut').isVisible()).toBe(false);
+    expect(await p.locator('header .kbd-button .touch-only').isVisible()).toBe(true);
     await expectNoHorizontalScroll(p);
     await shot(p, 'phone-dashboard');
     await p.goto(`${stack.dashboardUrl}/n/${stack.nodeId}/p/${late!.port}/log`);
@@ -384,12 +391,14 @@ describe('the web app', () => {
     await p.goto(stack.dashboardUrl);
     await p.waitForURL('**/signin', WAIT);
     expect(await p.getByTestId('local-sign-in').textContent(WAIT)).toContain('npm run sign-in-link');
+    expect(await p.title()).toBe('Sign in · Homeport');
     await p.goto(await stack.signInLink());
     expect(await p.locator('header .who').textContent(WAIT)).toBe('Local owner');
     expect(new URL(p.url()).pathname).toBe('/');
     // The local owner is an admin: the Users screen lists the accounts.
     await nav(p, 'Users').click();
     await p.locator(`[data-user="${OWNER.email}"]`).waitFor(WAIT);
+    expect(await p.title()).toBe('Users · Homeport');
     await p.getByRole('button', { name: 'Sign out' }).click();
     await p.waitForURL('**/signin', WAIT);
     await p.goto(stack.dashboardUrl);

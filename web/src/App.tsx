@@ -10,7 +10,7 @@ import { api } from './api.ts';
 import { ago } from './format.ts';
 import { ShareModal } from './components/ShareModal.tsx';
 import { data, session } from './state.ts';
-import { ui } from './ui.ts';
+import { ui, paletteShortcut } from './ui.ts';
 
 const Palette = lazy(() => import('./components/Palette.tsx'));
 const PUBLIC_PATHS = ['/signin', '/pending'];
@@ -138,7 +138,8 @@ function Header() {
       </div>
       <div class="user">
         <button type="button" class="kbd-button" aria-label="Open the command palette" aria-keyshortcuts="Control+K Meta+K" onClick={() => ui.setPaletteOpen(true)}>
-          <kbd>⌘K</kbd>
+          <kbd class="shortcut">{paletteShortcut()}</kbd>
+          <span class="touch-only">Go to…</span>
         </button>
         <span class="muted who">{who()}</span>
         <button type="button" onClick={signOut}>

@@ -52,3 +52,11 @@ export async function copy(text: string, what = 'Link'): Promise<void> {
   }
   ui.notify(`${what} copied`);
 }
+
+/** Names the screen in the browser's tab and history: "Tasks · Homeport". */
+export function screenTitle(name: string): void {
+  document.title = `${name} · Homeport`;
+}
+
+/** The command palette's shortcut as this keyboard writes it: ⌘K on Apple devices, Ctrl K elsewhere. */
+export const paletteShortcut = (): string => (/Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent) ? '⌘K' : 'Ctrl K');

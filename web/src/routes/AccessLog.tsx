@@ -9,7 +9,7 @@ import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { api } from '../api.ts';
 import { bytes, dateTime } from '../format.ts';
 import { data } from '../state.ts';
-import { ui } from '../ui.ts';
+import { ui, screenTitle } from '../ui.ts';
 
 const PAGE = 25;
 /** How a request reached the share, in the words of the share modal. */
@@ -19,6 +19,7 @@ const VIA: Record<string, string> = { subdomain: 'own origin', slug: 'link', pat
 const cutShort = (outcome: string | null) => outcome?.startsWith('aborted') ?? false;
 
 export default function AccessLog() {
+  screenTitle('Access log');
   const params = useParams<{ node: string; port: string }>();
   const port = () => Number(params.port);
   /** the `before` ids of the pages we came through, to go back */

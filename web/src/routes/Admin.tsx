@@ -7,7 +7,7 @@ import { createResource, createSignal, For, Show } from 'solid-js';
 import { api, type User, type UserStatus } from '../api.ts';
 import { ago } from '../format.ts';
 import { session } from '../state.ts';
-import { ui } from '../ui.ts';
+import { ui, screenTitle } from '../ui.ts';
 
 const ORDER: UserStatus[] = ['pending', 'active', 'inactive', 'rejected'];
 const ACTIONS: Record<UserStatus, ('approve' | 'reject' | 'deactivate' | 'activate')[]> = {
@@ -18,6 +18,7 @@ const ACTIONS: Record<UserStatus, ('approve' | 'reject' | 'deactivate' | 'activa
 };
 
 export default function Admin() {
+  screenTitle('Users');
   const [users, { refetch }] = createResource(() => api.users());
   const [error, setError] = createSignal('');
   const selfId = () => session.me()?.user?.id;

@@ -12,9 +12,10 @@ import { SystemPanel } from '../components/SystemPanel.tsx';
 import { ago } from '../format.ts';
 import { groupByRepo, repoPath } from '../repos.ts';
 import { data } from '../state.ts';
-import { ui } from '../ui.ts';
+import { ui, screenTitle } from '../ui.ts';
 
 export default function Dashboard() {
+  screenTitle('Dashboard');
   return (
     <>
       <h1 class="visually-hidden">Dashboard</h1>

@@ -10,12 +10,13 @@ import { api, optional, type McpServerView, type McpToolView } from '../api.ts';
 import { Confirm } from '../components/Dialog.tsx';
 import { keysOf } from '../keyed.ts';
 import { data } from '../state.ts';
-import { ui } from '../ui.ts';
+import { ui, screenTitle } from '../ui.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const RUNNING = new Set(['running', 'starting']);
 
 export default function Mcp() {
+  screenTitle('MCP servers');
   const online = () => (data.nodes() ?? []).filter((n) => n.online);
   return (
     <section aria-labelledby="mcp-title">

@@ -8,10 +8,11 @@ import { ApiError, api, type NodeSummary, type PairingCode } from '../api.ts';
 import { Confirm } from '../components/Dialog.tsx';
 import { dateTime, until } from '../format.ts';
 import { data } from '../state.ts';
-import { copy, ui } from '../ui.ts';
+import { copy, ui, screenTitle } from '../ui.ts';
 import { NodeStateLine } from './Dashboard.tsx';
 
 export default function Nodes() {
+  screenTitle('Nodes');
   const [pairing, setPairing] = createSignal<PairingCode | null>(null);
   const [error, setError] = createSignal('');
   const [revoking, setRevoking] = createSignal<NodeSummary | null>(null);

@@ -12,12 +12,13 @@ import { PortItem } from '../components/PortItem.tsx';
 import { openInEditor } from '../editor.ts';
 import { tasksPath } from '../repos.ts';
 import { data } from '../state.ts';
-import { ui } from '../ui.ts';
+import { ui, screenTitle } from '../ui.ts';
 
 const MAX_LINES = 500;
 const ACTIVE = new Set(['starting', 'running', 'crashed']);
 
 export default function Repo() {
+  screenTitle('Repository');
   const params = useParams<{ node: string; repo: string }>();
   // The repo as homeportd knows it; undefined for a folder it only sees through the scanner.
   const repo = () => data.repos[params.node]?.find((r) => r.name === params.repo || r.id === params.repo);

@@ -12,11 +12,12 @@ import { Confirm, Dialog } from '../components/Dialog.tsx';
 import { keysOf } from '../keyed.ts';
 import { followSse } from '../sse.ts';
 import { data } from '../state.ts';
-import { copy, ui } from '../ui.ts';
+import { copy, ui, screenTitle } from '../ui.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export default function Services() {
+  screenTitle('Services');
   const online = () => (data.nodes() ?? []).filter((n) => n.online);
   return (
     <section aria-labelledby="services-title">

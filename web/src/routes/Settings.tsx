@@ -9,11 +9,12 @@ import { ApiError, api, optional, type Scope, type TokenInfo } from '../api.ts';
 import { Confirm } from '../components/Dialog.tsx';
 import { ago } from '../format.ts';
 import { data, session } from '../state.ts';
-import { copy, ui } from '../ui.ts';
+import { copy, ui, screenTitle } from '../ui.ts';
 
 declare const __APP_VERSION__: string;
 
 export default function Settings() {
+  screenTitle('Settings');
   const githubLogin = () => {
     const me = session.me();
     return me && !me.local ? (me.providers?.github?.login ?? null) : null;

@@ -8,8 +8,10 @@ import { A, useNavigate, useSearchParams } from '@solidjs/router';
 import { createSignal, Show } from 'solid-js';
 import { ApiError, api } from '../api.ts';
 import { session } from '../state.ts';
+import { screenTitle } from '../ui.ts';
 
 export default function SignIn() {
+  screenTitle('Sign in');
   const navigate = useNavigate();
   const [creating, setCreating] = createSignal(false);
   const [search] = useSearchParams<{ signin_error?: string }>();

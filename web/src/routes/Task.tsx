@@ -19,7 +19,7 @@ import { repoPath } from '../repos.ts';
 import { followSse } from '../sse.ts';
 import { data } from '../state.ts';
 import { apply, emptyTranscript, isFinal, type Entry } from '../transcript.ts';
-import { ui } from '../ui.ts';
+import { ui, screenTitle } from '../ui.ts';
 
 const ACTIVE = new Set(['queued', 'running']);
 const TABS = [
@@ -30,6 +30,7 @@ const TABS = [
 type Tab = (typeof TABS)[number][0];
 
 export default function Task() {
+  screenTitle('Task');
   const params = useParams<{ node: string; id: string }>();
   return (
     <Show when={`${params.node}\n${params.id}`} keyed>

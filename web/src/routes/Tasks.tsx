@@ -10,9 +10,10 @@ import { api, optional, type TaskView } from '../api.ts';
 import { ago, count, usd } from '../format.ts';
 import { taskPath } from '../repos.ts';
 import { data } from '../state.ts';
-import { ui } from '../ui.ts';
+import { ui, screenTitle } from '../ui.ts';
 
 export default function Tasks() {
+  screenTitle('Tasks');
   const [search, setSearch] = useSearchParams<{ node?: string; repo?: string }>();
   const online = () => (data.nodes() ?? []).filter((n) => n.online);
   const repoNames = () => [...new Set(online().flatMap((n) => (data.repos[n.id] ?? []).map((r) => r.name)))].sort();
@@ -72,7 +73,7 @@ function NodeTasks(props: { node: string; name: string | null; repo?: string }) 
       </Show>
       <Show when={tasks() !== null} fallback={<p class="muted card">This node's homeportd has no agent tasks yet: update it.</p>}>
         <ul class="list card tasks">
-          <For each={shown()} fallback={<li class="muted">{tasks.loading ? 'Loading…' : 'No tasks yet.'}</li>}>
+          <For each={shown()} fallback={<li class="muted empty">{tasks.loading ? 'Loading…' : 'No tasks yet. Start one with New task, homeport task in a terminal, or a webhook.'}</li>}>
             {(t) => (
               <li class="task-row" data-task={t.id}>
                 <span class={`badge state-${t.status}`}>{t.status}</span>

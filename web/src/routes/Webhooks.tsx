@@ -12,12 +12,13 @@ import { Confirm } from '../components/Dialog.tsx';
 import { ago, dateTime } from '../format.ts';
 import { taskPath } from '../repos.ts';
 import { data } from '../state.ts';
-import { copy, ui } from '../ui.ts';
+import { copy, ui, screenTitle } from '../ui.ts';
 
 const PAGE = 25;
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export default function Webhooks() {
+  screenTitle('Webhooks');
   return (
     <>
       <h1>Webhooks</h1>
