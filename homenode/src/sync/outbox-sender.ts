@@ -35,7 +35,16 @@ export class OutboxSender {
   onWelcome(ackedSeq: number) {
     this.#sentUpTo = ackedSeq;
     this.#inFlight = false;
-    void this.pump();
+    // A batch the edge applied just before a drop lost its ack with the old connection: what
+    // the welcome says the edge has is acked too, or those rows would look pending for ever.
+    void this.#recordAcked(ackedSeq)
+      .catch((error: Error) => this.log(`outbox: could not record the edge's ack: ${error.message}`))
+      .finally(() => void this.pump());
+  }
+
+  async #recordAcked(seq: number) {
+    if (!Number.isSafeInteger(seq) || seq <= 0) return;
+    await this.store.db.update(schema.syncState).set({ ackedSeq: sql`max(${schema.syncState.ackedSeq}, ${seq})`, updatedAt: Date.now() }).where(sql`${schema.syncState.id} = 1`);
   }
 
   onOffline() {
@@ -45,7 +54,7 @@ export class OutboxSender {
 
   async onAck(seq: number) {
     if (!Number.isSafeInteger(seq)) return;
-    await this.store.db.update(schema.syncState).set({ ackedSeq: sql`max(${schema.syncState.ackedSeq}, ${seq})`, updatedAt: Date.now() }).where(sql`${schema.syncState.id} = 1`);
+    await this.#recordAcked(seq);
     await this.store.db.delete(schema.outbox).where(lte(schema.outbox.seq, seq - KEEP_ACKED));
     this.#inFlight = false;
     await this.pump();
